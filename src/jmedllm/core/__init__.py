@@ -1,0 +1,2 @@
+"""Shared foundations: records, the plugin registry, settings, errors, Japanese text
+utilities and model references. No torch, fastapi or spacy at import time."""

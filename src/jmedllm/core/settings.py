@@ -1,0 +1,256 @@
+"""One typed settings model for the whole platform.
+
+Values come from, in order of precedence: keyword arguments, environment variables
+``JMEDLLM_*`` (nested with ``__``: ``JMEDLLM_MODELS__TORCH_THREADS=4``), an optional
+YAML file (``--config FILE`` or ``JMEDLLM_CONFIG``), and the defaults written here. YAML
+holds values only; defaults and validation live in code.
+
+Secrets are :class:`pydantic.SecretStr` or URLs whose passwords :meth:`Settings.redacted`
+masks: nothing that prints settings (``jmedllm doctor``, logs) shows them.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from jmedllm.core.errors import ConfigError
+
+__all__ = ["CONFIG_ENV", "ModelSettings", "Settings", "load_settings", "redact_url"]
+
+#: Environment variable naming the YAML settings file.
+CONFIG_ENV = "JMEDLLM_CONFIG"
+ENV_PREFIX = "JMEDLLM_"
+
+# Values that must never be accepted as a secret, whatever their length.
+_WEAK_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "jmedllm", "default", "test"})
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "jmedllm"
+
+
+def redact_url(url: str) -> str:
+    """``postgresql://app:pw@db/x`` → ``postgresql://app:***@db/x``; URLs without a password are unchanged."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+class ModelSettings(BaseModel):
+    """Where models come from and how they run locally."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: str = "smollm2-135m-instruct"
+    """Model reference used when a command names none: a bundled name, a local HF directory or a .gguf file."""
+    cache_dir: Path | None = None
+    """Where converted GGUF weights are cached (default: ``<home>/models``)."""
+    torch_threads: int | None = Field(default=None, ge=1, le=1024)
+    """Threads torch may use on the CPU (default: torch's own choice)."""
+    device: Literal["cpu", "cuda", "mps", "auto"] = "cpu"
+    """Device for locally loaded models."""
+
+
+class Settings(BaseSettings):
+    """jmedllm's settings. Attribute docstrings are the documentation of each setting."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    home: Path = Field(default_factory=_default_home)
+    """Directory for jmedllm's own state: the SQLite database, caches, logs."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Logging threshold."""
+    offline: bool = True
+    """Never contact a model hub (sets HF_HUB_OFFLINE and friends for every library)."""
+    database_url: str | None = None
+    """SQLAlchemy URL (default: SQLite at ``<home>/jmedllm.db``); PostgreSQL for production."""
+    redis_url: str | None = None
+    """Redis URL for shared rate limits across workers; in-memory limits when unset."""
+    secret_key: SecretStr | None = None
+    """Server secret (session signing); required once the gateway runs, never printed."""
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    """Local model settings."""
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = urlsplit(value).scheme.split("+")[0]
+        if scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url", mode="after")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("secret_key", mode="after")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if secret.lower() in _WEAK_SECRETS or len(secret) < 32:
+            raise ValueError(
+                "must be at least 32 random characters, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one or the zero-setup SQLite default."""
+        return self.database_url or f"sqlite:///{self.home / 'jmedllm.db'}"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return (self.models.cache_dir or self.home / "models").expanduser()
+
+    def redacted(self) -> dict[str, str]:
+        """Flat ``{"dotted.name": "value"}`` for display, with every secret masked."""
+        out: dict[str, str] = {}
+        for name, value in self:
+            if isinstance(value, BaseModel):
+                out.update({f"{name}.{k}": _show(v) for k, v in value})
+            elif name == "secret_key":
+                out[name] = "(not set)" if value is None else "********"
+            elif name in ("database_url", "redis_url") and isinstance(value, str):
+                out[name] = redact_url(value)
+            else:
+                out[name] = _show(value)
+        out["database_url"] = redact_url(self.effective_database_url) + (
+            "" if self.database_url else " (default)"
+        )
+        return out
+
+    def __repr_args__(self) -> Any:
+        # repr() ends up in logs and tracebacks: never show URL passwords there either.
+        for name, value in super().__repr_args__():
+            yield (
+                name,
+                redact_url(value)
+                if name in ("database_url", "redis_url") and isinstance(value, str)
+                else value,
+            )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _YamlValues(settings_cls), file_secret_settings
+
+
+def _show(value: Any) -> str:
+    return "(not set)" if value is None else str(value)
+
+
+# The YAML values of the load in progress; a context variable keeps concurrent loads apart.
+_yaml_values: ContextVar[dict[str, Any]] = ContextVar("jmedllm_yaml_values", default={})  # noqa: B039
+
+
+class _YamlValues(PydanticBaseSettingsSource):
+    """Settings source for the values parsed from the YAML file by :func:`load_settings`."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return _yaml_values.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_yaml_values.get())
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"settings file not found: {path}", hint=f"check the path or unset {CONFIG_ENV}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read settings file {path}: {exc.__class__.__name__}", hint="save it as UTF-8 text"
+        ) from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(
+            f"settings file {path} is not valid YAML{where}", hint="fix the YAML syntax"
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"settings file {path} must hold a mapping of settings, not a {type(data).__name__}"
+        )
+    return data
+
+
+def _describe(error: dict[str, Any], config: Path | None) -> str:
+    loc = ".".join(str(part) for part in error["loc"])
+    env_name = ENV_PREFIX + "__".join(str(part) for part in error["loc"]).upper()
+    if env_name in os.environ:
+        origin = f"environment variable {env_name}"
+    elif config is not None:
+        origin = f"{config}"
+    else:
+        origin = "arguments"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting"
+    return f"invalid setting {loc!r} ({origin}): {message}"
+
+
+def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build :class:`Settings` from overrides, the environment, the YAML file and defaults.
+
+    Raises :class:`ConfigError` with one line per problem (the first shown) naming the
+    setting, where its value came from and what is wrong.
+    """
+    path_text = config if config is not None else os.environ.get(CONFIG_ENV)
+    path = Path(path_text).expanduser() if path_text else None
+    values = _read_yaml(path) if path is not None else {}
+    token = _yaml_values.set(values)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        errors = exc.errors()
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(
+            _describe(errors[0], path) + more, hint="see `jmedllm doctor` and docs/design.md#settings"
+        ) from None
+    finally:
+        _yaml_values.reset(token)
