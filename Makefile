@@ -60,7 +60,8 @@ test-slow: install
 	$(BIN)/python -m pytest -m slow -q
 
 bench: install
-	$(BIN)/python bench/normalize_bench.py
+	$(BIN)/pip install --progress-bar off -e '.[bench]'
+	$(BIN)/python -m pytest bench -s -q --benchmark-columns=min,mean,median,ops --benchmark-sort=name
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

@@ -63,12 +63,17 @@ _DROP = frozenset("\u200b\u2060\ufeff\u00ad")  # zero-width space, word joiner, 
 # canonical combining class is 0: half-width (semi-)voiced marks and Hangul jamo.
 _JOINERS = frozenset("\uff9e\uff9f") | frozenset(map(chr, range(0x1160, 0x11FA)))
 
-# Runs of characters that are certainly stable: NFKC leaves them alone, nothing folds or
-# composes them. They cover almost all Japanese clinical text and skip the slow path.
-_STABLE_RUN = re.compile(
-    "[\t\n\r\x20-\x7d\u3001-\u3003\u3005-\u3007\u3008-\u3011\u3013-\u301b\u301d-\u301f"
-    "\u3041-\u3096\u30a1-\u30fb\u30fd\u30fe\u4e00-\u9fff]+"
+# Runs of characters that NFKC maps one-to-one and that nothing else folds or composes:
+# ASCII (but ~), CJK punctuation, kana, kanji — and, when NFKC is on, the full-width
+# forms and the ideographic space, which CP932 exports are full of. Such a run is
+# normalised with one C-level NFKC call and maps linearly; everything else takes the
+# per-cluster path.
+_STABLE = (
+    "\t\n\r\x20-\x7d\u3001-\u3003\u3005-\u3007\u3008-\u3011\u3013-\u301b\u301d-\u301f"
+    "\u3041-\u3096\u30a1-\u30fb\u30fd\u30fe\u4e00-\u9fff"
 )
+_STABLE_RUN = re.compile(f"[{_STABLE}]+")
+_ONE_TO_ONE_RUN = re.compile(f"[{_STABLE}\u3000\uff01-\uff5d]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,26 +231,35 @@ class JapaneseNormalizer:
             contextual |= _WAVE_BETWEEN_DIGITS
         self._contextual = frozenset(contextual)
         self._drop = _DROP if cfg.drop_invisible else frozenset()
+        self._fast_run = _ONE_TO_ONE_RUN if cfg.nfkc else _STABLE_RUN
 
     def normalize(self, text: str) -> tuple[str, OffsetMap]:
         """Normalise ``text``; see the module docstring for what changes and why."""
-        pieces: list[tuple[str, int, int]] = []  # (output, original start, original end)
+        pieces: list[tuple[str, int, int, bool]] = []  # (output, original start, original end, one-to-one)
         pos, n = 0, len(text)
         while pos < n:
-            run = _STABLE_RUN.match(text, pos)
+            run = self._fast_run.match(text, pos)
             if run is not None:
                 end = run.end()
-                # The last stable character may be the base of a following combining mark.
+                # The last character of a run may be the base of a following combining mark.
                 if end < n and self._joins(text[end]):
                     end -= 1
                 if end > pos:
-                    pieces.append((text[pos:end], pos, end))
+                    chunk = text[pos:end]
+                    out = unicodedata.normalize("NFKC", chunk) if self.config.nfkc else chunk
+                    pieces.append((out, pos, end, len(out) == end - pos))
                     pos = end
                     continue
             cluster_end = pos + 1
             while cluster_end < n and self._joins(text[cluster_end]):
                 cluster_end += 1
-            pieces.append((self._transform(text[pos:cluster_end]), pos, cluster_end))
+            cluster = text[pos:cluster_end]
+            out = self._transform(cluster)
+            # One-to-one only when nothing inside the cluster can have moved (NFKC may
+            # compose or reorder combining marks); otherwise map to the whole cluster.
+            pieces.append(
+                (out, pos, cluster_end, len(out) == len(cluster) and (len(out) == 1 or out == cluster))
+            )
             pos = cluster_end
         return self._assemble(text, pieces)
 
@@ -284,21 +298,18 @@ class JapaneseNormalizer:
             return self._fold.get(char, char)
         return _DASH if char in _DASH_BETWEEN_DIGITS else _WAVE
 
-    def _assemble(self, text: str, pieces: list[tuple[str, int, int]]) -> tuple[str, OffsetMap]:
+    def _assemble(self, text: str, pieces: list[tuple[str, int, int, bool]]) -> tuple[str, OffsetMap]:
         out: list[str] = []
         length = 0
         spans: list[tuple[int, int, int, bool]] = []  # (norm start, orig start, orig end, linear)
         contextual = self._contextual
-        for index, (piece, o_start, o_end) in enumerate(pieces):
+        for index, (piece, o_start, o_end, linear) in enumerate(pieces):
             if contextual and piece and piece[0] in contextual:
                 before = out[-1][-1] if out and out[-1] else ""
-                after = next((p[0][0] for p in pieces[index + 1 :] if p[0]), "")
+                after = next((pieces[k][0][0] for k in range(index + 1, len(pieces)) if pieces[k][0]), "")
                 piece = self._contextual_fold(piece[0], before, after) + piece[1:]
             if not piece:
                 continue
-            # One-to-one only when nothing inside the cluster can have moved (NFKC may
-            # compose or reorder combining marks); otherwise map to the whole cluster.
-            linear = len(piece) == o_end - o_start and (len(piece) == 1 or piece == text[o_start:o_end])
             spans.append((length, o_start, o_end, linear))
             out.append(piece)
             length += len(piece)
