@@ -170,6 +170,8 @@ def test_map_is_monotone_and_covers_the_text(text: str) -> None:
 
 @settings(max_examples=400, deadline=None)
 @given(_texts)
+@example("は\u200b\u3099")  # a dropped invisible character between a base and its mark
+@example("\u200b\u3099か")
 def test_normalization_is_idempotent(text: str) -> None:
     once, _ = normalize(text)
     twice, offsets = normalize(once)
@@ -192,3 +194,15 @@ def test_any_normalized_span_maps_to_a_span_whose_normalization_contains_it(
     # The original characters cover at least as much as the span (expansions map whole).
     assert o_end - o_start >= 1
     assert offsets.to_original(0, len(normalized))[0] <= o_start
+
+
+def test_lone_surrogates_from_surrogateescape_decoding_survive_with_exact_offsets() -> None:
+    # Bytes that failed to decode with errors="surrogateescape" become lone surrogates;
+    # they must pass through untouched and keep every later offset exact.
+    original = b"ID\xff:\xef\xbc\x91\xef\xbc\x92".decode("utf-8", errors="surrogateescape")
+    assert original == "ID\udcff:１２"
+    normalized, offsets = normalize(original)
+    assert normalized == "ID\udcff:12"
+    start = normalized.index("12")
+    o_start, o_end = offsets.to_original(start, start + 2)
+    assert original[o_start:o_end] == "１２"

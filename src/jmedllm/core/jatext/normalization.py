@@ -242,7 +242,7 @@ class JapaneseNormalizer:
             if run is not None:
                 end = run.end()
                 # The last character of a run may be the base of a following combining mark.
-                if end < n and self._joins(text[end]):
+                if end < n and self._attaches(text, end):
                     end -= 1
                 if end > pos:
                     chunk = text[pos:end]
@@ -251,8 +251,8 @@ class JapaneseNormalizer:
                     pos = end
                     continue
             cluster_end = pos + 1
-            while cluster_end < n and self._joins(text[cluster_end]):
-                cluster_end += 1
+            while cluster_end < n and self._attaches(text, cluster_end):
+                cluster_end = self._attachment_end(text, cluster_end)
             cluster = text[pos:cluster_end]
             out = self._transform(cluster)
             # One-to-one only when nothing inside the cluster can have moved (NFKC may
@@ -272,10 +272,27 @@ class JapaneseNormalizer:
         """True if ``char`` attaches to the character before it (a combining mark)."""
         return unicodedata.combining(char) != 0 or char in _JOINERS
 
+    def _attaches(self, text: str, index: int) -> bool:
+        """True if ``text[index:]`` starts with marks that attach to the character before.
+
+        Invisible characters that will be dropped do not separate a mark from its base
+        (``は`` + zero-width space + ``゙`` must become ``ば``, or normalising twice would
+        compose what normalising once did not).
+        """
+        end = self._attachment_end(text, index)
+        return end > index and self._joins(text[end - 1])
+
+    def _attachment_end(self, text: str, index: int) -> int:
+        while index < len(text) and text[index] in self._drop:
+            index += 1
+        return index + 1 if index < len(text) and self._joins(text[index]) else index
+
     def _transform(self, cluster: str) -> str:
+        if self._drop and any(c in self._drop for c in cluster):
+            cluster = "".join(c for c in cluster if c not in self._drop)
+            if not cluster:
+                return ""
         base, marks = cluster[0], cluster[1:]
-        if base in self._drop:
-            return self._transform_marks(marks)
         if base in self._keep:
             return base + self._transform_marks(marks)
         if base in self._contextual:
