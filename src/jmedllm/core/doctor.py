@@ -17,6 +17,7 @@ import sqlite3
 import sys
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -192,27 +193,22 @@ class DatabaseCheck(DoctorCheck):
         url = settings.effective_database_url
         shown = redact_url(url)
         scheme = urlsplit(url).scheme.split("+")[0]
-        try:
-            if scheme == "sqlite":
-                _ping_sqlite(url)
-            else:
-                if not (_installed("sqlalchemy") and _installed("psycopg")):
-                    return [
-                        CheckResult(
-                            "database", CheckStatus.SKIP, shown, "pip install 'jmedllm[serve]' to reach it"
-                        )
-                    ]
-                _ping_sqlalchemy(url)
-        except Exception as exc:
+        if scheme != "sqlite" and not (_installed("sqlalchemy") and _installed("psycopg")):
             return [
-                CheckResult(
-                    "database",
-                    CheckStatus.FAIL,
-                    f"{shown}: {_short_error(exc)}",
-                    "start the database or fix JMEDLLM_DATABASE_URL",
-                )
+                CheckResult("database", CheckStatus.SKIP, shown, "pip install 'jmedllm[serve]' to reach it")
             ]
-        return [CheckResult("database", CheckStatus.OK, f"{shown} reachable")]
+        ping = _ping_sqlite if scheme == "sqlite" else _ping_sqlalchemy
+        fix = "start the database or fix JMEDLLM_DATABASE_URL"
+        return [_ping_row("database", shown, lambda: ping(url), "reachable", fix)]
+
+
+def _ping_row(check: str, shown: str, ping: Callable[[], None], ok: str, fix: str) -> CheckResult:
+    """Run ``ping``; an exception becomes a failed row (first line of the error, no secrets)."""
+    try:
+        ping()
+    except Exception as exc:
+        return CheckResult(check, CheckStatus.FAIL, f"{shown}: {_short_error(exc)}", fix)
+    return CheckResult(check, CheckStatus.OK, f"{shown} {ok}")
 
 
 def _ping_sqlite(url: str) -> None:
@@ -251,19 +247,9 @@ class RedisCheck(DoctorCheck):
     def run(self, settings: Settings) -> list[CheckResult]:
         if not settings.redis_url:
             return [CheckResult("redis", CheckStatus.SKIP, "not configured: rate limits stay in memory")]
-        shown = redact_url(settings.redis_url)
-        try:
-            _ping_redis(settings.redis_url)
-        except Exception as exc:
-            return [
-                CheckResult(
-                    "redis",
-                    CheckStatus.FAIL,
-                    f"{shown}: {_short_error(exc)}",
-                    "start Redis or fix JMEDLLM_REDIS_URL",
-                )
-            ]
-        return [CheckResult("redis", CheckStatus.OK, f"{shown} answered PING")]
+        url = settings.redis_url
+        fix = "start Redis or fix JMEDLLM_REDIS_URL"
+        return [_ping_row("redis", redact_url(url), lambda: _ping_redis(url), "answered PING", fix)]
 
 
 def _ping_redis(url: str) -> None:
