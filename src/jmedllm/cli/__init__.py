@@ -37,10 +37,12 @@ GROUPS: tuple[GroupSpec, ...] = (
     ),
     GroupSpec("model", "Model references: list, inspect, load and generate.", "jmedllm.cli.model"),
     GroupSpec(
-        "deid", "De-identify Japanese clinical text (detect, redact, pseudonymise PHI).", planned="issue 3"
+        "deid", "De-identify Japanese clinical text: detect, redact, pseudonymise PHI.", "jmedllm.cli.deid"
     ),
     GroupSpec(
-        "data", "Build training data: read, normalise, filter, deduplicate, de-identify.", planned="issue 3"
+        "data",
+        "Build training data: read, normalise, filter, deduplicate, de-identify.",
+        planned="a data issue",
     ),
     GroupSpec(
         "train", "Train candidates: tokenizer, pretraining, CPT, SFT, DPO.", planned="a training issue"

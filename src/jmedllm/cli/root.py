@@ -112,26 +112,30 @@ def demo(
     from jmedllm.core.doctor import CheckStatus, run_checks
 
     settings = get_settings(ctx)
-    console.rule("[bold]1/3 environment")
+    console.rule("[bold]1/4 environment")
     with console.status("running checks…"):
         results = run_checks(settings)
     _print_checks(results)
     failed = [r for r in results if r.status is CheckStatus.FAIL]
 
-    console.rule("[bold]2/3 Japanese text core")
+    console.rule("[bold]2/4 Japanese text core")
     _demo_text()
 
-    console.rule("[bold]3/3 bundled model")
+    console.rule("[bold]3/4 de-identification")
+    deid = _demo_deid()
+
+    console.rule("[bold]4/4 bundled model")
     generated = _demo_model(settings, max_new_tokens) if model else "skipped (--no-model)"
 
     console.print(
         Panel.fit(
             "[bold]jmedllm demo finished[/bold]\n"
             f"checks: {sum(r.status is CheckStatus.OK for r in results)} ok, {len(failed)} failed\n"
+            f"de-identification: {deid}\n"
             f"model: {generated}\n\n"
-            "Coming next: de-identification (issue 3), evaluation (4, 5), guardrails (6),\n"
-            "the guarded gateway (7, 8) — then `make demo` starts the gateway.\n"
-            "Docs: README.md, docs/design.md, docs/text.md, docs/models.md",
+            "Coming next: evaluation (issues 4, 5), guardrails (6), the guarded gateway (7, 8)\n"
+            "— then `make demo` starts the gateway.\n"
+            "Docs: README.md, docs/design.md, docs/text.md, docs/deid.md, docs/models.md",
             title="summary",
         )
     )
@@ -164,6 +168,32 @@ def _demo_text() -> None:
         f"katakana {stats.katakana_ratio:.0%}, ASCII {stats.ascii_ratio:.0%}",
         highlight=False,
     )
+
+
+_DEMO_NOTE = (
+    "【診療情報提供書】さくら台総合病院 循環器内科 御中\n"
+    "患者氏名：髙橋 一郎 様（タカハシ イチロウ）92歳、〒160-0023 東京都新宿区西新宿２丁目８番１号 "
+    "TEL ０３ー１２３４ー５６７８、患者ID：A1234567。㍻31年4月30日より橋本病にて加療中。"
+    "キーパーソンは長女の髙橋 花子さん（090-9876-5432）。"
+)
+
+
+def _demo_deid() -> str:
+    from jmedllm.core.errors import JmedllmError
+    from jmedllm.deid.engine import PhiAnalyzer
+    from jmedllm.deid.redact import Redactor
+
+    try:
+        spans = PhiAnalyzer().analyze(_DEMO_NOTE)
+    except (JmedllmError, ImportError) as error:
+        console.print(f"[yellow]de-identification unavailable:[/] {error}")
+        return "unavailable (pip install 'jmedllm[deid]')"
+    masked, _ = Redactor("mask", secret=b"demo-secret-not-for-real-use").redact(_DEMO_NOTE, spans)
+    console.print(Text.assemble(("synthetic note  ", "bold"), _DEMO_NOTE))
+    console.print(Text.assemble(("masked          ", "bold"), masked))
+    labels = sorted({s.label for s in spans})
+    eponym = "橋本病 kept" if "橋本病" in masked else "橋本病 wrongly masked"
+    return f"{len(spans)} identifiers masked ({', '.join(labels)}); {eponym}"
 
 
 def _demo_model(settings: object, max_new_tokens: int) -> str:

@@ -33,7 +33,9 @@ __all__ = ["DOCTOR_CHECKS", "EXTRAS", "CheckResult", "CheckStatus", "DoctorCheck
 #: Extras and the modules that show each is installed (checked with find_spec: no import).
 EXTRAS: dict[str, tuple[str, ...]] = {
     "model": ("torch", "transformers", "gguf", "safetensors"),
-    "data": ("datatrove", "fugashi", "unidic_lite"),
+    "deid": ("fugashi", "unidic_lite", "faker", "presidio_analyzer"),
+    "ginza": ("ginza", "ja_ginza"),
+    "data": ("datatrove",),
     "train": ("trl", "peft", "accelerate"),
     "eval": ("inspect_ai",),
     "serve": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "httpx", "redis", "psycopg"),

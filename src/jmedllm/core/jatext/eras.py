@@ -352,19 +352,25 @@ def to_wareki(
     return text + (f"{jd.day}日" if jd.day is not None else "")
 
 
-def find_dates(text: str) -> list[DateMatch]:
+def find_dates(text: str, *, normalized: bool = False) -> list[DateMatch]:
     """Every date in running text, in order; ``text[m.start:m.end]`` is the original date.
 
     Needs year and month for letter-era (``R5.4``) and separator forms (``2023/4``);
     ``令和元年``, ``2023年4月`` and ``4月1日`` count; compact ``20230401`` does not.
-    Impossible dates come back with ``value=None`` and ``error`` set.
+    Impossible dates come back with ``value=None`` and ``error`` set. Pass
+    ``normalized=True`` when ``text`` already went through :func:`normalize` (the
+    de-identification engine does): normalising twice costs time and changes nothing.
     """
     from jmedllm.core.jatext.normalization import normalize
 
-    normalized, offsets = normalize(text)
+    if normalized:
+        clean, to_original = text, None
+    else:
+        clean, offsets = normalize(text)
+        to_original = offsets.to_original
     found: list[DateMatch] = []
-    for match in _IN_TEXT.finditer(normalized):
-        start, end = offsets.to_original(match.start(), match.end())
+    for match in _IN_TEXT.finditer(clean):
+        start, end = to_original(match.start(), match.end()) if to_original else match.span()
         try:
             found.append(DateMatch(start, end, _from_match(match)))
         except EraDateError as err:

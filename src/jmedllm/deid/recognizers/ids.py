@@ -1,0 +1,291 @@
+"""Identifiers: patient IDs, My Number, insurance numbers and other identification codes.
+
+Clinical text is full of digit runs that identify no one (lab values, order quantities,
+lot numbers), so most identifiers here are *context-gated*: a label (患者ID, 保険者番号,
+免許 …) must stand just before the value, and the span covers the value only — the
+label stays readable. Two kinds carry their own evidence and may stand alone: a
+12-digit My Number with a valid check digit (and no label of another kind), and the
+letter-digit shapes of passports (AB1234567) and residence cards (AB12345678CD).
+Check digits (``_checkdigits``) also set the score of labelled numbers: a labelled
+number that fails its check is still reported — a typo in an identifier still
+identifies — but lower.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import ClassVar
+
+from jmedllm.core.records import Span
+from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
+from jmedllm.deid.labels import LABELS
+from jmedllm.deid.recognizers._checkdigits import is_valid_insurer_number, is_valid_my_number
+
+__all__ = [
+    "InstitutionIdRecognizer",
+    "InsuranceIdRecognizer",
+    "MyNumberRecognizer",
+    "OtherIdRecognizer",
+    "PatientIdRecognizer",
+]
+
+_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_SEP = r"[ ]?(?::|#|=|は|No\.?|番号)?[ ]?(?:第(?=[0-9]))?"  # "患者ID: ", "ID#", "カルテは "
+
+
+def _free(text: str, start: int, end: int, *, check_before: bool = True) -> bool:
+    """Not glued to letters or digits on either side (and not followed by "-<digit>")."""
+    if check_before and start > 0 and text[start - 1] in _ALNUM:
+        return False
+    if end < len(text) and text[end] in _ALNUM:
+        return False
+    return not (end + 1 < len(text) and text[end] == "-" and text[end + 1].isdigit())
+
+
+def _digits(s: str) -> str:
+    return s.replace("-", "").replace(" ", "")
+
+
+# --- patient IDs -----------------------------------------------------------------------------
+
+_PATIENT_LABELS = (
+    "患者ID|患者番号|患者No|患者コード|カルテ番号|カルテNo|カルテID|カルテ|診察券番号|診察券No|診察券|"
+    "入院番号|外来番号|検体番号|検体ID|検体No|受付番号|受付No|画像ID|画像番号|登録番号|病歴番号|"
+    "病理番号|病理組織番号|病理No|標本番号|症例番号|症例ID|被験者番号|被験者ID|受診者番号|利用者番号|利用者ID|"
+    "オーダー番号|オーダNo|依頼番号|予約番号|MRN|ID"
+)
+# One more group of digits after a space, ending where the value visibly ends.
+_DIGIT_GROUP = re.compile(r" [0-9]{3,8}(?=$|[\s、。,)」])")
+_PATIENT = re.compile(rf"(?:{_PATIENT_LABELS})\.?{_SEP}(?P<v>[A-Za-z0-9][A-Za-z0-9\-_]{{2,23}})")
+
+
+@RECOGNIZERS.register("ids.patient")
+class PatientIdRecognizer(Recognizer):
+    """Patient and record identifiers (PATIENT_ID) after 患者ID, カルテ番号, 診察券番号,
+    入院番号, 検体番号, 受付番号, 画像ID, MRN, ID …; the span is the value only."""
+
+    labels: ClassVar[tuple[str, ...]] = ("PATIENT_ID",)
+    priority: ClassVar[int] = 70
+
+    def analyze(self, context: TextContext) -> list[Span]:
+        text = context.text
+        spans: list[Span] = []
+        for m in _PATIENT.finditer(text):
+            start, end = m.span("v")
+            value = m.group("v").rstrip("-_")
+            end = start + len(value)
+            if not any(c.isdigit() for c in value):
+                continue
+            glued = start > 0 and text[start - 1] in _ALNUM  # written right after its label
+            bare_id = text.startswith(("ID", "MRN"), m.start())
+            if glued and bare_id and not value[0].isdigit():
+                continue  # "IDDM123": the letters continue a word; "ID12345", "画像IDCT2023…" are fine
+            if not _free(text, start, end, check_before=not glued):
+                continue
+            if value.isdigit() and (more := _DIGIT_GROUP.match(text, end)) is not None:
+                end = more.end()  # "患者ID：1234 5678": digit groups written apart
+            if bare_id and m.start() > 0 and text[m.start() - 1].isascii() and text[m.start() - 1].isalpha():
+                continue  # the "ID" of "COVID-19" or "UUID"
+            spans.append(Span(start, end, "PATIENT_ID", 0.85 if bare_id else 0.95))
+        return spans
+
+
+@RECOGNIZERS.register("ids.institution")
+class InstitutionIdRecognizer(Recognizer):
+    """The institution's own identifier formats from config.institution_id_patterns, each
+    with its own label and optional context words (within 12 characters before)."""
+
+    labels: ClassVar[tuple[str, ...]] = LABELS
+    priority: ClassVar[int] = 75
+
+    @cached_property
+    def _compiled(self) -> list[tuple[re.Pattern[str], str, tuple[str, ...]]]:
+        return [(re.compile(p.regex), p.label, p.context) for p in self.config.institution_id_patterns]
+
+    def analyze(self, context: TextContext) -> list[Span]:
+        text = context.text
+        spans: list[Span] = []
+        for pattern, label, words in self._compiled:
+            for m in pattern.finditer(text):
+                if m.end() == m.start():
+                    continue
+                if words:
+                    before = text[max(0, m.start() - 12) : m.start()]
+                    if not any(w in before for w in words):
+                        continue
+                spans.append(Span(m.start(), m.end(), label, 0.95 if words else 0.85))
+        return spans
+
+
+# --- My Number -------------------------------------------------------------------------------
+
+_MY_NUMBER = re.compile(r"[0-9]{4}([ \-]?)[0-9]{4}\1[0-9]{4}")
+_MY_NUMBER_CONTEXT = re.compile(r"マイナンバー|個人番号|[Mm]y ?[Nn]umber")
+# Labels of other numbers: a 12-digit run after these is theirs, not a My Number.
+_OTHER_NUMBER_CONTEXT = re.compile(
+    r"ID|番号|No|NO|#|TEL|Tel|電話|FAX|免許|年金|住民票|保険|口座|カード|記号|コード|受付|検体|ロット|伝票"
+)
+_TIMESTAMP = re.compile(
+    r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:[01][0-9]|2[0-3])[0-5][0-9]"
+)
+
+
+@RECOGNIZERS.register("ids.my_number")
+class MyNumberRecognizer(Recognizer):
+    """My Numbers (MY_NUMBER): 12 digits (4-4-4 with spaces or hyphens allowed) with a valid
+    check digit, or any 12 digits after マイナンバー/個人番号 (lower score if invalid)."""
+
+    labels: ClassVar[tuple[str, ...]] = ("MY_NUMBER",)
+    priority: ClassVar[int] = 70
+
+    def analyze(self, context: TextContext) -> list[Span]:
+        text = context.text
+        spans: list[Span] = []
+        for m in _MY_NUMBER.finditer(text):
+            start, end = m.span()
+            if not _free(text, start, end):
+                continue
+            digits = _digits(m.group())
+            valid = is_valid_my_number(digits)
+            before = text[max(0, start - 20) : start]
+            if _MY_NUMBER_CONTEXT.search(before):
+                spans.append(Span(start, end, "MY_NUMBER", 0.95 if valid else 0.7))
+            elif valid and not _OTHER_NUMBER_CONTEXT.search(before) and not _TIMESTAMP.fullmatch(digits):
+                spans.append(Span(start, end, "MY_NUMBER", 0.75))
+        return spans
+
+
+# --- insurance -------------------------------------------------------------------------------
+
+_NUMBER_VALUE = r"[A-Z]{0,2}[0-9]{6,10}|[0-9]{2,4}(?:[ \-][0-9]{2,6}){1,3}"
+_INSURANCE = re.compile(
+    r"(?P<label>介護保険被保険者番号|介護保険番号|被保険者証番号|被保険者番号|保険証番号|被保険者No\.?|"
+    r"公費負担者番号|負担者番号|公費受給者番号|受給者証番号|受給者番号|保険者番号|保険者No\.?|保険者)"
+    rf"[ ]?[:#は]?[ ]?(?P<v>{_NUMBER_VALUE})"
+)
+# 記号・番号・枝番 of a health-insurance card. The 記号 is digits, letters or katakana (kanji
+# too when a 番号 follows); 番号 and 枝番 are digits. Written either after their own labels
+# (記号 ABC 番号 123 枝番 01) or together after one combined label (記号・番号 3126・68527,
+# 被保険者証記号番号 1234-5678, 記号番号:12 345), joined by ・, -, / or a space.
+_LABEL_SEP = r"[ ]{0,2}(?::|は|;)?[ ]{0,2}"
+_KIGO_CHAR = r"(?:(?!番号|枝番)[0-9A-Za-z\u30a1-\u30fa\u30fc\u4e00-\u9fff々])"
+_PART_SEP = r"[ ]?[・\-/][ ]?|[ ]"
+_SYMBOL_NUMBER = re.compile(
+    rf"記号(?P<both>[・/、,\- ]?(?:及び|および|と|、)?番号)?(?:[・/、,\- ]?枝番)?{_LABEL_SEP}"
+    rf"(?P<kigo>{_KIGO_CHAR}(?:{_KIGO_CHAR}|-(?=[0-9A-Za-z\u30a1-\u30fa])){{0,11}})"
+    # after a combined label, the number (and 枝番) follow the symbol directly
+    rf"(?(both)(?:(?:{_PART_SEP})(?P<tail>[0-9]{{1,10}}(?:(?:{_PART_SEP})[0-9]{{1,3}})?))?)"
+    rf"(?:[ 、,・/]*番号{_LABEL_SEP}(?P<bango>[0-9][0-9\-]{{0,11}}))?"
+    rf"(?:[ 、,・/(]*枝番{_LABEL_SEP}(?P<eda>[0-9]{{1,3}}))?"
+)
+_BRANCH = re.compile(rf"枝番(?:号)?{_LABEL_SEP}(?P<v>[0-9]{{1,3}})")
+_HAS_NON_KANJI = re.compile(r"[0-9A-Za-z\u30a1-\u30fa]")
+
+
+@RECOGNIZERS.register("ids.insurance")
+class InsuranceIdRecognizer(Recognizer):
+    """Insurance identifiers (INSURANCE_ID): 保険者番号 (8 or 6 digits, check digit scored),
+    記号・番号・枝番 (separately labelled or after one combined label), 公費負担者/受給者番号,
+    介護保険被保険者番号 — after their labels."""
+
+    labels: ClassVar[tuple[str, ...]] = ("INSURANCE_ID",)
+    priority: ClassVar[int] = 70
+
+    def analyze(self, context: TextContext) -> list[Span]:
+        text = context.text
+        if "番号" not in text and "保険" not in text and "記号" not in text and "枝番" not in text:
+            return []
+        spans: list[Span] = []
+        for m in _INSURANCE.finditer(text):
+            start, end = m.span("v")
+            if not _free(text, start, end):
+                continue
+            label = m.group("label")
+            if label.startswith("保険者") and not (m.start() > 0 and text[m.start() - 1] == "被"):
+                score = 0.95 if is_valid_insurer_number(_digits(m.group("v"))) else 0.7
+            else:
+                score = 0.9
+            spans.append(Span(start, end, "INSURANCE_ID", score))
+        if "記号" in text:
+            spans += self._symbol_number(text)
+        if "枝番" in text:
+            taken = {(s.start, s.end) for s in spans}
+            for m in _BRANCH.finditer(text):
+                if m.span("v") not in taken and _free(text, *m.span("v")):
+                    spans.append(Span(*m.span("v"), "INSURANCE_ID", 0.8))
+        return spans
+
+    @staticmethod
+    def _symbol_number(text: str) -> list[Span]:
+        spans: list[Span] = []
+        for m in _SYMBOL_NUMBER.finditer(text):
+            kigo_start, kigo_end = m.span("kigo")
+            if m.group("tail") is not None:
+                kigo_end = m.end("tail")
+            pure_kanji = _HAS_NON_KANJI.search(m.group("kigo")) is None
+            if pure_kanji and m.group("bango") is None and m.group("tail") is None:
+                continue  # 記号欄に記載, 記号不明: words, not a symbol
+            numbered = m.group("bango") is not None or m.group("tail") is not None
+            parts = [(kigo_start, kigo_end)]
+            parts += [m.span(g) for g in ("bango", "eda") if m.group(g) is not None]
+            for start, end in parts:
+                if _free(text, start, end, check_before=not pure_kanji):
+                    spans.append(
+                        Span(start, end, "INSURANCE_ID", 0.9 if numbered or m.group("both") else 0.75)
+                    )
+        return spans
+
+
+# --- other identification codes --------------------------------------------------------------
+
+# Label → the shape of the number it introduces (looked for within 20 characters after it).
+_CONTEXT_SHAPES: dict[str, re.Pattern[str]] = {
+    "免許": re.compile(r"[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}"),  # driver's licence
+    "年金": re.compile(r"[0-9]{4}[ \-]?[0-9]{6}"),  # basic pension number
+    "住民票": re.compile(r"[0-9]{11}"),  # 住民票コード
+    "旅券": re.compile(r"[A-Z]{2}[0-9]{7}"),
+    "パスポート": re.compile(r"[A-Z]{2}[0-9]{7}"),
+    "在留カード": re.compile(r"[A-Z]{2}[0-9]{8}[A-Z]{2}"),
+}
+# Labels whose number must follow right after them (お薬手帳を持参。血圧 120/80 is no ID):
+# 身体障害者手帳 第12345号, 療育手帳番号：1234567, 精神障害者保健福祉手帳 No.123456.
+_CLOSE_SHAPES: dict[str, re.Pattern[str]] = {
+    "手帳": re.compile(r"[ ]?(?:番号|No\.?)?[ :]*第?[ ]?(?P<v>[0-9]{3,12})(?![0-9])"),
+}
+_OTHER_CONTEXT = re.compile("|".join([*_CONTEXT_SHAPES, *_CLOSE_SHAPES]))
+_LETTER_CODE = re.compile(r"[A-Z]{2}[0-9]{7}(?:[0-9][A-Z]{2})?")
+_LABEL_LETTERS = ("ID", "NO")
+
+
+@RECOGNIZERS.register("ids.other")
+class OtherIdRecognizer(Recognizer):
+    """Other identification codes (OTHER_ID): passport (AB1234567), residence card
+    (AB12345678CD), and after their labels driver's licence (12 digits), basic pension
+    number (4-6 digits) and 住民票コード (11 digits)."""
+
+    labels: ClassVar[tuple[str, ...]] = ("OTHER_ID",)
+    priority: ClassVar[int] = 60
+
+    def analyze(self, context: TextContext) -> list[Span]:
+        text = context.text
+        found: dict[tuple[int, int], float] = {}
+        for m in _OTHER_CONTEXT.finditer(text):
+            if m.group() in _CLOSE_SHAPES:
+                close = _CLOSE_SHAPES[m.group()].match(text, m.end())
+                if close is not None and _free(text, *close.span("v")):
+                    found[close.span("v")] = 0.9
+                continue
+            shape = _CONTEXT_SHAPES[m.group()]
+            for v in shape.finditer(text, m.end(), min(len(text), m.end() + 34)):
+                if v.start() > m.end() + 20:
+                    break
+                if _free(text, *v.span()):
+                    found[v.span()] = 0.95
+                    break
+        for m in _LETTER_CODE.finditer(text):
+            if m.group().startswith(_LABEL_LETTERS):
+                continue  # "患者ID6996358", "NO1234567": a label glued to its number
+            if m.span() not in found and _free(text, *m.span()):
+                found[m.span()] = 0.9 if len(m.group()) == 12 else 0.7
+        return [Span(s, e, "OTHER_ID", score) for (s, e), score in sorted(found.items())]
