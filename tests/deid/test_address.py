@@ -43,6 +43,7 @@ def found(recognizer: Recognizer, raw: str) -> list[str]:
         ("愛知県名古屋市中区三の丸3-1-2", "愛知県名古屋市中区三の丸3-1-2"),
         ("静岡県浜松市中区元城町103-2 コーポ山田201", "静岡県浜松市中区元城町103-2 コーポ山田201"),
         ("京都市中京区寺町通御池上る上本能寺前町488", "京都市中京区寺町通御池上る上本能寺前町488"),
+        ("左京区下鴨泉川町1-3", "左京区下鴨泉川町1-3"),  # 左京区 is a ward, not a lung division
         ("目黒区自由が丘1-2-3", "目黒区自由が丘1-2-3"),
         ("千代田区霞が関1-2-2。", "千代田区霞が関1-2-2"),
         ("東京都 新宿区 西新宿 2-8-1", "東京都 新宿区 西新宿 2-8-1"),
@@ -92,12 +93,21 @@ def found(recognizer: Recognizer, raw: str) -> list[str]:
         ("住所四街道市外国府間1-19-6", "四街道市外国府間1-19-6"),
         ("ニセコ町字曽我1-2", "ニセコ町字曽我1-2"),
         ("神奈川県横浜市西区みなとみらい2-2-1", "神奈川県横浜市西区みなとみらい2-2-1"),
-        # romaji
+        # 番地の三: a kanji numeral after 番地の ends the house number
+        ("住所：山形県米沢市門東町二丁目八番地の五", "山形県米沢市門東町二丁目八番地の五"),
+        ("福井県敦賀市本町七番の二\n既往歴", "福井県敦賀市本町七番の二"),
+        # romaji; the postal code after it is POSTAL_CODE (PostalCodeRecognizer), not address
         (
             "Address: Room 203, 1-2-3 Hongo, Bunkyo-ku, Tokyo 113-8655, Japan",
-            "Room 203, 1-2-3 Hongo, Bunkyo-ku, Tokyo 113-8655, Japan",
+            "Room 203, 1-2-3 Hongo, Bunkyo-ku, Tokyo",
         ),
         ("1-1 Chuo-ku, Sapporo City, Hokkaido", "1-1 Chuo-ku, Sapporo City, Hokkaido"),
+        # a plain house number, when a comma-separated list of places follows
+        (
+            "48 Kamiya, Ginoza-son, Kunigami-gun, Okinawa 904-1302",
+            "48 Kamiya, Ginoza-son, Kunigami-gun, Okinawa",
+        ),
+        ("Lives at 15 Shimizu, Kita Ward, Kyoto", "15 Shimizu, Kita Ward, Kyoto"),
     ],
 )
 def test_addresses(raw: str, expected: str) -> None:
@@ -130,6 +140,12 @@ def test_addresses(raw: str, expected: str) -> None:
         "代表的な症状は発熱",
         "He lives in Yokohama City.",
         "3-4 times a day in Tokyo",
+        "3 Chiba-ken",  # a plain number and one place: no house address
+        "stage 4 Nagano-ken",
+        # lung divisions and segments are not wards
+        "左肺上区S1+2に結節",
+        "左肺舌区S4の外側に陰影",
+        "右上区3か所に散在",
     ],
 )
 def test_address_negatives(raw: str) -> None:
@@ -168,6 +184,11 @@ def test_all_47_prefectures() -> None:
         ("送付先：1690051", ["1690051"]),
         ("自宅 384－9178 福山市桜台8丁目", ["384-9178"]),
         ("344-4399 石巻市中央三丁目5番地11", ["344-4399"]),
+        # after a romaji address or a ZIP label
+        ("Nakagami-gun, Okinawa 904-2245, Japan", ["904-2245"]),
+        ("Bunkyo-ku 113-0033", ["113-0033"]),
+        ("ZIP: 060-0042", ["060-0042"]),
+        ("Stage 3 113-0033", []),
         ("連絡先：123-4567", []),  # a contact label is a phone's
         ("患者ID 123-4567", []),
         ("3-4回/日", []),

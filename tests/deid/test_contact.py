@@ -149,6 +149,40 @@ def test_phone_context_negatives(raw: str) -> None:
     assert found(PhoneRecognizer(), raw) == []
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # other countries: a country code, then groups (8–15 digits in all)
+        ("家族（上海在住）+86 138 2206 5174", "+86 138 2206 5174"),
+        ("+1 (212) 555-0148 (office)", "+1 (212) 555-0148"),
+        ("+44 161 496 0732", "+44 161 496 0732"),
+        ("+49-30-901820-55", "+49-30-901820-55"),
+        ("TEL: +33 1 42 68 53 00", "+33 1 42 68 53 00"),  # all short groups: only with a label
+        # a bracket opened before the number is not part of it
+        ("TEL（045-331-7720）", "045-331-7720"),
+        ("電話 (090-4417-2286)", "090-4417-2286"),
+    ],
+)
+def test_phone_international_and_brackets(raw: str, expected: str) -> None:
+    assert found(PhoneRecognizer(), raw) == [expected]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+33 1 42 68 53 00",  # short groups without a label: a list of values
+        "変化量 +10 20 30 40 50",
+        "CRP +1.5 mg/dL",
+        "尿蛋白2+ 100 200",
+        "BE +2 5 7",
+        "+12 3456",  # too few digits
+        "x+44 161 496 0732",
+    ],
+)
+def test_phone_international_negatives(raw: str) -> None:
+    assert found(PhoneRecognizer(), raw) == []
+
+
 def test_address_then_phone_stay_apart() -> None:
     analyzer = PhiAnalyzer(
         DeidConfig(recognizers=("contact.phone", "address.address", "address.postal_code"))
@@ -265,7 +299,8 @@ def test_engine_maps_spans_back_to_full_width_characters() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["0" * 20000, "TEL " * 5000, "@" * 5000, "a" * 20000 + "@", "www." * 5000, "-0" * 10000]
+    "raw",
+    ["0" * 20000, "TEL " * 5000, "@" * 5000, "a" * 20000 + "@", "www." * 5000, "-0" * 10000, "+1 " * 10000],
 )
 def test_pathological_inputs_stay_fast(raw: str) -> None:
     context = TextContext(normalize(raw)[0])

@@ -70,6 +70,41 @@ def found(recognizer: Recognizer, raw: str) -> list[str]:
         ("・4/12：解熱", ["4/12"]),
         ("4/1〜 抗菌薬開始", ["4/1"]),  # an open range
         ("1/17当院受診", ["1/17"]),
+        # month/day with weaker, note-style context
+        ("11/3に胃瘻造設", ["11/3"]),
+        ("申し送り 9/14 準夜→深夜", ["9/14"]),
+        ("記録 6/22：体動時に息切れ", ["6/22"]),
+        ("14:05 7/19 家族来院", ["7/19"]),
+        ("次回は(8/26)", ["8/26"]),
+        ("看護師長確認：梶原　4/27", ["4/27"]),  # a signer's name closing a line
+        ("B　10/30", ["10/30"]),
+        ("12/5、12/9に外来", ["12/5", "12/9"]),
+        ("1/30・2/6", ["1/30", "2/6"]),
+        # English and foreign forms
+        ("seen on 5/23 in clinic", ["5/23"]),
+        ("02/27/2023", ["02/27/2023"]),
+        ("27/02/2023", ["27/02/2023"]),
+        ("5/23/21", ["5/23/21"]),
+        ("Tue, 9 Apr 2024", ["Tue, 9 Apr 2024"]),
+        ("Friday, June 7, 2024 11:45 AM", ["Friday, June 7, 2024 11:45 AM"]),
+        ("since Feb 3", ["Feb 3"]),
+        ("09-Oct-2023", ["09-Oct-2023"]),
+        # an era ticked on a form's list, not written in the date
+        ("生年月日 明・大・(昭)・平・令 41年 6月 12日", ["41年 6月 12日"]),
+        ("(昭)・平・令 9年 2月", ["9年 2月"]),
+        ("1明 2大 3昭 4平 5令 4.11.2生", ["4.11.2"]),
+        ("24.7.30生まれ", ["24.7.30"]),
+        # a month narrowed to ten days or after a relative year
+        ("次回：6か月後（4月中旬）", ["4月中旬"]),
+        ("11月末より食思不振", ["11月末"]),
+        ("2月上旬〜中旬に増悪", ["2月上旬〜中旬"]),
+        ("同年8月に再入院", ["8月"]),
+        ("翌年3月より通院", ["3月"]),
+        ("同月21日に退院", ["21日"]),
+        # the last month of a range of months
+        ("2022年10月〜12月", ["2022年10月〜12月"]),
+        ("7月下旬〜8月上旬に", ["7月下旬〜8月上旬"]),
+        ("2022年10月〜12月3日", ["2022年10月", "12月3日"]),
     ],
 )
 def test_dates(raw: str, expected: list[str]) -> None:
@@ -113,6 +148,33 @@ def test_dates(raw: str, expected: list[str]) -> None:
         "May I help you",
         "Marker 12",
         "3-4回/日",
+        # scores, grades and ratios, whatever context follows
+        "検査：MMSE 11/30",
+        "行動記憶検査：RBMT 10/24",
+        "Levine 3/6の収縮期雑音",
+        "MMT 4/5",
+        "筋力低下(4/5)",
+        "リンパ節転移(3/12)",
+        "pN1(2/18)",
+        "CD4/8比 2.1",
+        "疼痛 7/10\n",
+        "主食 8/10 副食 6/10",
+        "Grade 3/4",
+        # fractions with weak context
+        "3/4に減量",
+        "5/6に減量",
+        "2/3に縮小",
+        "(1/2)",
+        "記録 1/3量",
+        # month alone without 旬 or a relative year; a number that is no month
+        "3か月後",
+        "第13月",
+        "毎月5日",
+        "末梢",
+        "明・大・昭",
+        "月〜3か月",
+        "同月3日間",
+        "翌月10日目",
     ],
 )
 def test_not_dates(raw: str) -> None:
@@ -257,6 +319,10 @@ def test_engine_maps_back_to_original_characters() -> None:
         "1 " * 10000 + "年",
         "March " * 5000,
         "様(" * 10000,
+        "昭・平・" * 5000,
+        "1/2/" * 5000 + "2024",
+        "生" * 20000,
+        "月上旬" * 5000,
     ],
 )
 def test_pathological_inputs_stay_fast(raw: str) -> None:

@@ -108,25 +108,28 @@ def test_resolve_overlaps_never_returns_overlaps() -> None:
     check()
 
 
-def test_merge_adjacent_joins_only_mergeable_labels_across_one_joiner() -> None:
-    text = "山田 太郎・ジョン  鈴木03"
+def test_merge_adjacent_joins_name_parts_but_not_two_people() -> None:
+    text = "山田 太郎・山田 花子、ジョン・スミス  鈴木03"
     spans = [
-        Span(0, 2, "PERSON"),
-        Span(3, 5, "PERSON"),
-        Span(6, 9, "PERSON"),
-        Span(11, 13, "PERSON"),
-        Span(13, 15, "PHONE"),
+        Span(0, 2, "PERSON"),  # 山田
+        Span(3, 5, "PERSON"),  # 太郎 (one space: same person)
+        Span(6, 8, "PERSON"),  # 山田 after a ・ between kanji: another person
+        Span(9, 11, "PERSON"),  # 花子
+        Span(12, 15, "PERSON"),  # ジョン
+        Span(16, 19, "PERSON"),  # スミス (・ between katakana: one foreign name)
+        Span(21, 23, "PERSON"),  # 鈴木 after two spaces: separate
+        Span(23, 25, "PHONE"),
     ]
     merged = merge_adjacent(spans, text)
-    assert [(s.start, s.end, s.label) for s in merged] == [
-        (0, 9, "PERSON"),
-        (11, 13, "PERSON"),
-        (13, 15, "PHONE"),
+    assert [text[s.start : s.end] for s in merged] == [
+        "山田 太郎",
+        "山田 花子",
+        "ジョン・スミス",
+        "鈴木",
+        "03",
     ]
-    assert [(s.start, s.end) for s in merge_adjacent([Span(0, 2, "PHONE"), Span(3, 5, "PHONE")], text)] == [
-        (0, 2),
-        (3, 5),
-    ]
+    phones = merge_adjacent([Span(0, 2, "PHONE"), Span(3, 5, "PHONE")], text)
+    assert [(s.start, s.end) for s in phones] == [(0, 2), (3, 5)]
 
 
 def test_drop_protected_only_drops_name_like_spans_inside_terms() -> None:

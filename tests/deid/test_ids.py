@@ -130,6 +130,13 @@ def test_insurer_check_digit_catches_every_single_digit_error(first7: str, where
         ("患者ID：1234 5678", ["1234 5678"]),  # digit groups written apart
         ("病理番号 S23-12345", ["S23-12345"]),
         ("被験者ID=AB-0012", ["AB-0012"]),
+        # digits written one by one with spaces
+        ("ID:0 0 7 3 5 1 9 2", ["0 0 7 3 5 1 9 2"]),
+        ("患者番号 1 4 0 8 8 3 6 で照合", ["1 4 0 8 8 3 6"]),
+        # examination numbers and trial subject codes
+        ("検査番号：MR23-004417", ["MR23-004417"]),
+        ("被験者識別コード：K12-044-0031", ["K12-044-0031"]),
+        ("被験者コード 117-0452-0008", ["117-0452-0008"]),
     ],
 )
 def test_patient_ids(raw: str, expected: list[str]) -> None:
@@ -149,6 +156,8 @@ def test_patient_ids(raw: str, expected: list[str]) -> None:
         "WBC 12300/μL",
         "ID: ABCDEF",
         "IDCT123",  # bare ID glued to letters: a word
+        "ID: 1 2 3",  # three spaced digits: too short to be an ID
+        "検査番号を確認",
         "第3病日",
         "3-4回/日",
     ],
@@ -228,6 +237,10 @@ def test_my_number_negatives(raw: str) -> None:
         ("公費負担者番号 12345678", [("12345678", 0.9)]),
         ("受給者番号 1234567", [("1234567", 0.9)]),
         ("被保険者証番号：H123456789", [("H123456789", 0.9)]),
+        # a field marker between label and number (①, (2), 第1)
+        ("公費負担者番号① 21136015", [("21136015", 0.9)]),
+        ("受給者番号② 0931127", [("0931127", 0.9)]),
+        ("公費負担医療の受給者番号(1)：5527041", [("5527041", 0.9)]),
     ],
 )
 def test_insurance_numbers(raw: str, expected: list[tuple[str, float]]) -> None:
@@ -253,6 +266,10 @@ def test_insurance_numbers(raw: str, expected: list[tuple[str, float]]) -> None:
         ("記号：ｱｲｳ 番号：1234（枝番00）", ["アイウ", "1234", "00"]),
         ("記号 府中 番号 1234", ["府中", "1234"]),
         ("枝番：02", ["02"]),
+        ("（枝番）03", ["03"]),  # the label in brackets
+        # a symbol written as two digit groups
+        ("記号 4127 6630 番号 58", ["4127 6630", "58"]),
+        ("記号：0512 19　番号：2047", ["0512 19", "2047"]),
     ],
 )
 def test_symbol_number_branch(raw: str, expected: list[str]) -> None:
@@ -270,6 +287,8 @@ def test_symbol_number_branch(raw: str, expected: list[str]) -> None:
         "記号不明",  # kanji after 記号 without a 番号: words
         "記号欄に記載なし",
         "枝番なし",
+        "公費負担者番号①",
+        "(枝番)なし",
         "第3病日",
         "3-4回/日",
     ],
@@ -293,6 +312,24 @@ def test_insurance_negatives(raw: str) -> None:
         ("住民票コード 12345678901", [("12345678901", 0.95)]),
         ("身体障害者手帳 第12345号", [("12345", 0.9)]),
         ("療育手帳 No.123456", [("123456", 0.9)]),
+        # generic labelled codes: <label>番号/コード/No. and a code
+        ("報告番号：IA-2023-1175", [("IA-2023-1175", 0.8)]),
+        ("交付番号 0733-4180", [("0733-4180", 0.8)]),
+        ("医療機関コード 2713045", [("2713045", 0.8)]),
+        ("受診券整理番号：H5-20817-0033", [("H5-20817-0033", 0.8)]),
+        ("（施設番号 208）", [("208", 0.8)]),
+        ("施設番号：0431", [("0431", 0.8)]),
+        ("登録No. 58-1120", [("58-1120", 0.8)]),
+        ("麻薬施用者番号：第40118号", [("40118", 0.8)]),
+        ("整理番号 12 3456 7890", [("12 3456 7890", 0.8)]),  # digit groups with spaces
+        ("医師免許番号 452981", [("452981", 0.8)]),
+        ("お問い合わせ番号：Q-30518", [("Q-30518", 0.8)]),
+        ("処方箋番号 5520-13", [("5520-13", 0.8)]),
+        # bank accounts, near a bank's name
+        ("振込先：さくら銀行 本町支店 普通 4402917", [("4402917", 0.85)]),
+        ("ゆうちょ 当座 0231558", [("0231558", 0.85)]),
+        ("口座番号 7719024", [("7719024", 0.85)]),
+        ("口座番号：A-4471-209", [("A-4471-209", 0.8)]),  # not an account shape: a labelled code
     ],
 )
 def test_other_ids(raw: str, expected: list[tuple[str, float]]) -> None:
@@ -312,6 +349,29 @@ def test_other_ids(raw: str, expected: list[tuple[str, float]]) -> None:
         "NO1234567",
         "お薬手帳を持参。血圧 120/80",  # 手帳 needs its number right after it
         "手帳 2級",
+        # labels another recognizer owns
+        "電話番号 0422-33-2826",
+        "郵便番号 160-0023",
+        "保険者番号 01130012",
+        "患者番号 1234567",
+        # too short, or no label word before the anchor
+        "県番号 27",
+        "症例No.12",
+        "番号 123456",
+        "長男の番号は 0123456",  # a particle, not a label word, before 番号
+        "被保険者証番号：12345678",  # the insurance recognizer's
+        # clinical, product and bibliographic codes identify no one
+        "ICD-10コード C34.1",
+        "病名コード 8842175",
+        "治験薬コード：KX-2051",
+        "治験実施計画書番号：KX-2051-J02",
+        "ロット番号 EY0573",
+        "別冊No. 123",
+        "FeNO 120 ppb",  # nitric oxide, not a "No" label
+        "aNO 12.5",
+        # 普通 the word, or an account number without a bank nearby
+        "普通 1234567",
+        "普通食 1800kcal",
     ],
 )
 def test_other_id_negatives(raw: str) -> None:
@@ -344,7 +404,18 @@ def test_engine_maps_back_to_original_characters() -> None:
     ]
 
 
-@pytest.mark.parametrize("raw", ["1" * 20000, "ID " * 5000, "記号" * 5000, "A" * 20000, "免許" * 5000])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1" * 20000,
+        "ID " * 5000,
+        "記号" * 5000,
+        "A" * 20000,
+        "免許" * 5000,
+        "番号" * 5000,
+        "施設番号 1 " * 3000,
+    ],
+)
 def test_pathological_inputs_stay_fast(raw: str) -> None:
     context = TextContext(normalize(raw)[0])
     start = time.perf_counter()

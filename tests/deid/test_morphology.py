@@ -149,6 +149,17 @@ def test_indices_finds_pos() -> None:
     assert [m.surfaces[i] for i in m.indices(("名詞", "固有名詞", "人名", "姓"))] == ["山田", "田中"]
 
 
+def test_indices_by_identity_matches_the_comparison_search() -> None:
+    text = "山田さんと田中さん、鈴木一郎は東京に住む。整。"
+    m = analyze(text)
+    assert m.shared  # analyze() shares one POS object per value: identity search
+    copy = Morphemes.from_tokens(m.tokens(), text)
+    assert not copy.shared  # built from tokens: the tuple comparison
+    for pos in {*m.pos, ("名詞", "固有名詞", "人名", "姓"), ("no", "such", "pos", "")}:
+        assert m.indices(pos) == copy.indices(pos)
+    assert len({id(p) for p in m.pos}) == len(set(m.pos))
+
+
 def test_unknown_words() -> None:
     assert is_unknown_word("髙橋")  # a variant spelling UniDic lacks
     assert not is_unknown_word("結節")

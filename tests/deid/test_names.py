@@ -220,3 +220,136 @@ def test_lexicons_are_large_enough_and_normalised() -> None:
     assert load_lexicon("surnames") is load_lexicon("surnames")  # cached
     with pytest.raises(KeyError):
         load_lexicon("no-such-list")
+
+
+# --------------------------------------------------------------------------- held-out shapes
+# Names in the shapes that an independently written held-out set showed (rosters, chat logs,
+# signatures, rare surnames, kana readings, English notes). All names are invented.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Slots: a surname alone in a roster, list, signature, timeline or bracket.
+        ("夜勤：仲嶺、安慶田　日勤リーダー：柚島\n", ["仲嶺", "安慶田"]),
+        ("以上　栗須\n", ["栗須"]),
+        ("以上　柚島\n", ["柚島"]),  # unknown to UniDic and the lexicon: the sign-off vouches
+        ("所属長確認：鴇田　3/14\n", ["鴇田"]),
+        ("麻酔：柚島\n術中迅速病理：陰性", ["柚島"]),
+        ("穿刺 1回目で成功（宜保）\nKt/V 1.4", ["宜保"]),
+        ("DH 苫米地\n", ["苫米地"]),
+        ("同行Ns 雁部／運転 猪狩\n", ["雁部", "猪狩"]),
+        ("8:30　外ヶ崎　採血\n", ["外ヶ崎"]),
+        ("グループホーム あおば　鴫原、柚島、鴇田（3名）\n", ["鴫原", "柚島", "鴇田"]),
+        ("訪問看護 渡具知（ステーションひまわり）", ["渡具知"]),
+        ("医事課 左近司受\n「先月入院していた者です」", ["左近司"]),
+        ("株式会社ミナミケア 苫米地\n", ["苫米地"]),
+        # Full names whose surname nobody knows: the given name vouches.
+        ("担当医 柚島 拓也\n", ["柚島 拓也"]),
+        ("被接種者自署：梨久保 静香", ["梨久保 静香"]),
+        ("7:44 鴫原 由香：了解しました\n7:46 雁部 沙織：よろしく", ["鴫原 由香", "雁部 沙織"]),
+        ("R6/3/2\n鵜殿 寅雄　91才", ["鵜殿 寅雄"]),
+        ("母（柚島 和代）同席なし", ["柚島 和代"]),
+        ("同意者（  梨久保  康代  ）", ["梨久保  康代"]),
+        ("柚島 恵理さん　23歳", ["柚島 恵理"]),
+        # Surnames MeCab cuts, old kana, rare kanji, foreign given names.
+        ("患者氏名：五百蔵 ゆかり\n", ["五百蔵 ゆかり"]),
+        ("術後は母 薬袋 真白さんへ説明", ["薬袋 真白"]),
+        ("患者氏名：猪狩 ミサヱ　生年月日", ["猪狩 ミサヱ"]),
+        ("患者氏名：李 瑩妍\n", ["李 瑩妍"]),
+        ("妻 崔 ソヨン様（090", ["崔 ソヨン"]),
+        ("長女 宜保 アマンダ 美咲 さん", ["宜保 アマンダ 美咲"]),
+        # Kana readings after a label.
+        ("フリガナ：シシウチ ハルコ\n", ["シシウチ ハルコ"]),
+        ("（ふりがな）わしず やすよ\n", ["わしず やすよ"]),
+        ("口座名義 ワシズ ヤスヨ\n", ["ワシズ ヤスヨ"]),
+        ("お名前：西村加奈　フリガナ：ニシムラ　カナ\n", ["西村加奈", "ニシムラ　カナ"]),
+        ("ロペス＝ゴンサルヴェス アナ様", ["ロペス＝ゴンサルヴェス アナ"]),
+        ("、フェレイラ＝コスタ ルシアの娘です。", ["フェレイラ＝コスタ ルシア"]),
+        ("氏名：グエン・ヴァン・トゥアン／NGUYEN VAN TUAN", ["グエン・ヴァン・トゥアン", "NGUYEN VAN TUAN"]),
+        ("患者：マリア・ソウザ（MARIA DE SOUZA OLIVEIRA）", ["マリア・ソウザ", "MARIA DE SOUZA OLIVEIRA"]),
+        # English notes.
+        ("From: Haruki Tsunoda <h.t@example.jp>", ["Haruki Tsunoda"]),
+        ("Thanks for your help (Ms. K. Yamagishi)", ["K. Yamagishi"]),
+        ("Pt: Okabe-Chen, Lian (MRN 1234)", ["Okabe-Chen, Lian"]),
+        ("Her husband Mateo Alvarez called.", ["Mateo Alvarez"]),
+        ("Dear Dr. Shikiya,\nThank you", ["Shikiya"]),
+        ("Attending: Dr. Makoto Heshiki　Resident: 嵩原 陸", ["Makoto Heshiki", "嵩原 陸"]),
+        ("— T. Kochinda, MD (cardiology fellow)", ["T. Kochinda"]),
+        ("Monitor: Camille Fontanelle (sponsor)", ["Camille Fontanelle"]),
+        # A name found once is a name everywhere in the document.
+        ("柚島さんより電話。明日は柚島が来院予定。", ["柚島", "柚島"]),
+        ("祖母 ナカさん来院。ナカが待っとると話す。", ["ナカ", "ナカ"]),
+        # Two people joined by ・ stay two spans.
+        ("10:40　津嘉山 亮・津嘉山 ミヨ（ご夫婦）", ["津嘉山 亮", "津嘉山 ミヨ"]),
+    ],
+)
+def test_heldout_shapes_found(text: str, expected: list[str]) -> None:
+    assert persons(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Slots that hold no name.
+        "診断：急性虫垂炎\n既往：高血圧、糖尿病、脂質異常症\n部位：右下腹部",
+        "出身：福島　職業：大工\n主訴：腹痛、嘔気",
+        "術者：当科、助手：研修医\n出血：少量\n麻酔：全身麻酔",
+        "穿刺成功（2回目）、（済）、（右）",
+        "9:00　朝食　10:00　入浴　11:00　検温",
+        "夜勤：異常なし　日勤：特変なし\n以上\n以上 よろしくお願いします",
+        "家族：妻、長男、長女（3名）\n面会：妻、長男",
+        "氏名：不明\nキーパーソン：不在",
+        "a. 大網\nb. 小網\nc. 腸間膜",
+        "栄養：経口、経管\n移動：車椅子、歩行器\nリハビリ：PT、OT、ST",
+        # Words next to a name that are not a name (held-out false positives).
+        "本人確認：生年月日（母）1950年",
+        "那覇市保健所長 殿",
+        # English that is no name.
+        "Follow up in 2 weeks. Charles Bonnet syndrome suspected. Treacher Collins症候群。",
+        "Dear Sir or Madam,\nSincerely yours,",
+        "Tel/Fax 098-000-0000  Plan: Continue ceftriaxone. Monitor BP daily.",
+        "Patient was seen by the team. History of Graves disease.",
+    ],
+)
+def test_heldout_shapes_not_found(text: str) -> None:
+    assert persons(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("患者氏名：曽根 ハナ 様（女）", ["曽根 ハナ"]),  # not the sex marker
+        ("Dr.比屋根／研修医 玉寄 大和", ["比屋根", "玉寄 大和"]),  # not 研修 of 研修医
+        (
+            "Attending: Dr. Kenta Oyadomari　Resident: 瀬長 葵",
+            ["Kenta Oyadomari", "瀬長 葵"],
+        ),  # not "Resident"
+        ("患者氏名：王偉（王 偉）", ["王偉", "王 偉"]),  # the other form of a kanji name
+    ],
+)
+def test_heldout_false_positives_are_gone(text: str, expected: list[str]) -> None:
+    assert persons(text) == expected
+
+
+def test_rule_helpers() -> None:
+    from jmedllm.deid.recognizers._person_rules import _english_name, _script_glued
+
+    text = "Pt: Okabe-Chen, Lian (MRN"
+    start, end = _english_name(text, 4) or (0, 0)
+    assert text[start:end] == "Okabe-Chen, Lian"
+    assert _english_name("Name: the patient", 6) is None
+    assert _script_glued("山", "田") and _script_glued("ヤ", "マ") and _script_glued("a", "b")
+    assert not _script_glued("山", "さ") and not _script_glued("ア", "a")
+
+
+def test_new_lexicons_hold_rare_and_foreign_names() -> None:
+    surnames = load_lexicon("surnames")
+    assert len(surnames) >= 3000
+    assert {"比嘉", "仲宗根", "具志堅", "江刺家", "四十物", "九十九", "五百旗頭", "廿日出"} <= surnames
+    assert not {"出口", "中間", "本部", "津波", "三角"} & surnames  # clinical words left out
+    assert {"キミヱ", "ヨシヱ"} <= load_lexicon("given_names")
+    assert {"ミンジュン", "ソヨン"} <= load_lexicon("foreign_names")
+    assert {"jerome", "erica", "minjun"} <= load_lexicon("romaji_given_names")
+    assert "will" not in load_lexicon("romaji_given_names")
+    assert {"Resident", "Dear", "Tel"} <= load_lexicon("person_stopwords")

@@ -22,9 +22,13 @@ __all__ = ["MERGEABLE_LABELS", "PhiAnalyzer", "merge_adjacent", "resolve_overlap
 
 #: Labels whose neighbouring pieces form one identifier (姓 + 名, 都道府県 + 市区町村 + 番地).
 MERGEABLE_LABELS = frozenset({"PERSON", "ADDRESS", "FACILITY"})
-# What may stand between two pieces of one name or address: spaces and the middle dot
-# of katakana foreign names (ジョン・スミス). The text is normalised, so U+3000 is a space.
-_JOINERS = frozenset(" ・")
+
+
+def _katakana(char: str) -> bool:
+    """Katakana (incl. ー): the script of foreign names joined by ・."""
+    return "\u30a0" <= char <= "\u30ff"
+
+
 _NAME_LIKE = frozenset({"PERSON", "FACILITY", "ADDRESS"})
 
 
@@ -122,7 +126,9 @@ def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
 
 
 def merge_adjacent(spans: Sequence[Span], text: str) -> list[Span]:
-    """Merge neighbouring spans of one mergeable label separated only by spaces or ・."""
+    """Merge neighbouring spans of one mergeable label separated by nothing, a space, or a
+    ``・`` between katakana (ジョン・スミス); a ``・`` between kanji separates two people
+    (山田 太郎・山田 花子) and stays outside."""
     merged: list[Span] = []
     for span in spans:
         if merged:
@@ -131,8 +137,11 @@ def merge_adjacent(spans: Sequence[Span], text: str) -> list[Span]:
             if (
                 last.label == span.label
                 and span.label in MERGEABLE_LABELS
-                and set(gap) <= _JOINERS
                 and len(gap) <= 1
+                and (
+                    gap in ("", " ")
+                    or (gap == "・" and _katakana(text[last.end - 1]) and _katakana(text[span.start]))
+                )
             ):
                 merged[-1] = replace(last, end=span.end, score=max(last.score, span.score))
                 continue

@@ -148,8 +148,11 @@ class Redactor:
             )
         if re.fullmatch(r"[\u3040-\u309f ]+", canonical):
             return to_hiragana(fake.last_kana_name())
-        # A lone surname (2 characters or fewer) becomes a lone surname, a full name a full name.
-        return fake.last_name() if len(canonical) <= 2 else fake.last_name() + fake.first_name()
+        # A lone surname (2 characters or fewer) becomes a lone surname, a full name a full
+        # name, written with a space if the original had one.
+        if len(canonical) <= 2:
+            return fake.last_name()
+        return fake.last_name() + (" " if " " in canonical else "") + fake.first_name()
 
     def _facility(self, value: str, canonical: str, rng: random.Random, key: str) -> str:
         suffix = next((s for s in _FACILITY_SUFFIXES if canonical.endswith(s)), "病院")

@@ -15,8 +15,10 @@ the house number are added (:func:`_building_tail`): any katakana, kanji or Lati
 space allowed before it and before its room, with or without 号室 (サンシャイン本町 1001号室,
 メゾン東雲 136, レジデンス栄町1038, A棟 305号室) — never a label (代表, TEL, 担当 …) and never a
 number starting with 0, which is the phone number a letterhead puts next.
-Romaji addresses (``1-2-3 Hongo, Bunkyo-ku, Tokyo 113-8655``) are found from their unit
-word (-ku, -shi, City, a prefecture) back to the house number.
+Romaji addresses (``1-2-3 Hongo, Bunkyo-ku, Tokyo``, ``207 Uehara, Nishihara-cho, …``) are
+found from their unit word (-ku, -shi, City, a prefecture) back to the house number; the
+postal code after them is a POSTAL_CODE of its own. Lung divisions (左肺上区 S1+2, 舌区)
+are not wards.
 
 Decisions: a prefecture alone is a quasi-identifier and is reported (score 0.6) only
 with a residence word (在住, 出身 …) or a 住所 label; a 政令指定都市 or ward alone is
@@ -129,7 +131,9 @@ _AFTER_UNIT = re.compile(
 )
 _NUMERIC = re.compile(rf"[0-9]|[{_KNUM}]+(?:丁目|番|号)|丁目|番地")
 _LAST_NUMERIC = re.compile(
-    rf".*(?:[0-9]F?|[{_KNUM}]*(?:丁目|番地|番|号室|号|階(?!建)|棟)|[A-Z](?=棟))", re.DOTALL
+    # 十一番地の三: a kanji numeral after 番地の/番の ends the house number too
+    rf".*(?:(?:番地|番)の[{_KNUM}]{{1,4}}|[0-9]F?|[{_KNUM}]*(?:丁目|番地|番|号室|号|階(?!建)|棟)|[A-Z](?=棟))",
+    re.DOTALL,
 )
 _BUILDING_RE = re.compile(_BUILDING)
 _RESIDENCE_AFTER = re.compile(
@@ -156,6 +160,8 @@ _NAME_MARK = re.compile(rf"[{_KATA}A-Za-z]")
 # What may follow a bare room number: the end of the address, not a counter (3か月, 12歳).
 _ROOM_END = re.compile(rf"[\s、。,.)」』】\]/・(]|(?:{_STOP})|(?!か|ヶ|カ|ヵ)[ぁ-ゖ]")
 _ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# 左肺上区 S1+2, 舌区, 左上区: lung divisions and segments, not wards (左京区 is a ward).
+_ANATOMY_NAME = re.compile(rf"[左右][上中下舌肺]|[{_K}]*[肺葉]")
 _ADDRESS_LABEL_BEFORE = re.compile(r"(?:住所|居住地|本籍|所在地)[ :]*$")
 
 
@@ -300,7 +306,7 @@ class AddressRecognizer(Recognizer):
                 kind, start = "gen", unit_end - 1
             if kind == "gen":
                 found = _generic_start(text, start)
-                if found is None:
+                if found is None or _ANATOMY_NAME.match(text, found, start):
                     continue
                 after = text[unit_end : unit_end + 1]
                 if after == "立" or (after in ("内", "外") and not _INNER_TOWN.match(text, unit_end)):
@@ -324,7 +330,7 @@ class AddressRecognizer(Recognizer):
             pos = max(pos, body_end, end)
             if score > 0.0:
                 spans.append(Span(start, end, "ADDRESS", score))
-        if "-" in text:
+        if "-" in text or ", " in text or " City" in text or " Ward" in text or " Prefecture" in text:
             spans += _romaji_addresses(text)
         return spans
 
@@ -349,12 +355,15 @@ _RJ_PLACE = (
     rf"[A-Z][a-z]+-(?:{_RJ_UNITS})(?![A-Za-z])|[A-Z][a-z]+ (?:City|Ward|Prefecture)(?![A-Za-z])"
     rf"|(?:{_RJ_PREFECTURES})(?![A-Za-z])"
 )
+# The house number: 1-2-3, or a plain number when a comma-separated list follows ("207
+# Uehara, Nishihara-cho, …": checked in _romaji_addresses).
 _RJ_BACK = re.compile(
-    rf"(?:(?:Room|Apt\.?|#) ?[0-9A-Z][0-9A-Z\-]{{0,5}},? )?[1-9][0-9]{{0,3}}(?:-[0-9]{{1,4}}){{1,3}},? "
+    rf"(?:(?:Room|Apt\.?|#) ?[0-9A-Z][0-9A-Z\-]{{0,5}},? )?[1-9][0-9]{{0,3}}(?P<hy>(?:-[0-9]{{1,4}}){{1,3}})?,? "
     rf"(?:{_RJ_WORD},? ){{0,5}}[A-Z][a-z]+$"
 )
+# The postal code after the place names is left to PostalCodeRecognizer (POSTAL_CODE).
 _RJ_FORWARD = re.compile(
-    rf"(?:-(?:{_RJ_UNITS})(?![A-Za-z]))?(?:,? (?:{_RJ_PLACE})){{0,3}}(?:,? [0-9]{{3}}-[0-9]{{4}})?(?:,? Japan)?"
+    rf"(?:-(?:{_RJ_UNITS})(?![A-Za-z]))?(?:,? (?:{_RJ_PLACE})){{0,3}}(?:,? Japan(?![A-Za-z]))?"
 )
 
 
@@ -369,6 +378,8 @@ def _romaji_addresses(text: str) -> list[Span]:
             back.start() > 0 and (text[back.start() - 1].isalnum() or text[back.start() - 1] == "-")
         ):
             continue
+        if back.group("hy") is None and "," not in back.group():
+            continue  # "3 Chiba-ken": a bare number and one word is no house address
         end = _RJ_FORWARD.match(text, anchor.end()).end()
         spans.append(Span(back.start(), end, "ADDRESS", 0.9))
     return spans
@@ -381,6 +392,9 @@ _POSTAL_CODE = re.compile(r"[0-9]{3}-?[0-9]{4}")
 _POSTAL_BEFORE = re.compile(
     r"(?P<mark>〒 ?)$|(?P<labelled>郵便番号[ :は]*)$"
     r"|(?P<lead>(?:現?住所|ご住所|自宅|実家|本籍地?|居住地|所在地|宛先|送付先|送り先|届け?先|住居|Address)[ :/]*)$"
+    # after a romaji address ("…, Okinawa 903-0215") or a ZIP label
+    rf"|(?P<romaji>(?:(?<![A-Za-z])(?:{_RJ_PREFECTURES})|-(?:{_RJ_UNITS})|ZIP|Zip|zip|[Pp]ostal [Cc]ode|POSTAL CODE)"
+    r",?[ :]*)$"
 )
 # A bare code: directly before a prefecture, a city, or a generic …市/区/町/村/郡.
 _POSTAL_AFTER = re.compile(rf" {{0,2}}(?:{_PREF_RE}|{_CITY_RE}|[{_K}]{{1,6}}[市区町村郡])")
@@ -409,7 +423,9 @@ class PostalCodeRecognizer(Recognizer):
                 spans.append(Span(before.start(), end, "POSTAL_CODE", 0.95))
             elif before is not None and before.group("labelled") is not None:
                 spans.append(Span(start, end, "POSTAL_CODE", 0.9))
-            elif before is not None and (before.group("lead") is not None):
+            elif before is not None and (
+                before.group("lead") is not None or before.group("romaji") is not None
+            ):
                 # "住所：276-3322 那覇市…": right after an address label, a code is a postal code
                 spans.append(Span(start, end, "POSTAL_CODE", 0.85))
             elif _POSTAL_AFTER.match(text, end):

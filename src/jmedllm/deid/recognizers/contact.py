@@ -9,7 +9,10 @@ recognizer scans a document in a single pass. What a pattern alone cannot tell �
 just before the number: ``TEL``/``電話``/``FAX``/``代表`` raise the score, ``患者ID``/``番号``
 send the number to the ID recognizers instead. A number outside the plan (``0602980360``)
 is still a phone number with a label, right after a relation or honorific (長女, 様), or
-alone in brackets after a person (``朴 智恩（0602980360）``).
+alone in brackets after a person (``朴 智恩（0602980360）``). Numbers of other countries
+(``+86 139 1047 2286``, ``+1 (415) 555-0173``) count with 8–15 digits and a group of three
+or more (or a label). A bracket opened before a number and closed after it is not part of
+the span (``TEL（03-1234-5678）``).
 """
 
 from __future__ import annotations
@@ -52,17 +55,22 @@ def _domestic(tag: str) -> str:
 
 
 _INTL = r"\+81[ \-]?(?:\(0\)[ \-]?)?\(?\d{1,4}\)?[ \-]?\d{1,4}[ \-]?\d{3,4}"
+# Other countries: +86 139 1047 2286, +1 (415) 555-0173, +44 20 7946 0958 — a country code,
+# then two to five groups; the digit count (8–15, E.164) is checked in _phone_score.
+_FOREIGN = r"\+(?!81)[1-9]\d{0,2}(?:[ \-]?\(\d{1,5}\)|[ \-]?\d{1,5}){2,5}"
 # After a label, local numbers without an area code count too ("TEL 1234-5678").
 _LOOSE = r"\(?\d[\d()\- ]{4,16}\d"
 _PHONE = re.compile(
-    rf"(?P<label>{_LABELS})(?:番号)?[^\n0-9+(]{{0,6}}?(?P<lnum>{_INTL}|{_domestic('lsep')}|{_LOOSE})(?P<lext>{_EXT})?"
-    rf"|(?P<num>{_INTL}|{_domestic('sep')})(?P<ext>{_EXT})?"
+    rf"(?P<label>{_LABELS})(?:番号)?[^\n0-9+(]{{0,6}}?(?P<lnum>{_INTL}|{_FOREIGN}|{_domestic('lsep')}|{_LOOSE})"
+    rf"(?P<lext>{_EXT})?"
+    rf"|(?P<num>{_INTL}|{_FOREIGN}|{_domestic('sep')})(?P<ext>{_EXT})?"
     r"|内線[ :]?(?P<inum>\d{2,6})"
 )
 # Every way _PHONE can start, as plain literals: sre then skips ahead on first characters,
 # which the full pattern (groups first) does not allow; _PHONE runs only at these places.
-_PHONE_ANCHOR = re.compile(rf"{_LABELS}|内線|\+81|\(0|0\d")
+_PHONE_ANCHOR = re.compile(rf"{_LABELS}|内線|\+[1-9]|\(0|0\d")
 _PHONE_CONTEXT = re.compile(_LABELS)
+_LONG_GROUP = re.compile(r"\d{3}")
 # Words that make a digit run an identifier of another kind; looked for just before it.
 # A generic "番号"/"No" only claims a plain digit run: "長男の番号は080-9876-5432" is a phone.
 _ID_CONTEXT = re.compile(r"ID|カルテ|患者|記号|保険|免許|証|コード|受付|検体|診察券")
@@ -140,15 +148,25 @@ def _phone_score(text: str, m: re.Match[str]) -> tuple[int, int, float] | None:
     labelled = m.group("label") is not None
     group, ext = ("lnum", "lext") if labelled else ("num", "ext")
     start, num_end = m.span(group)
+    number = m.group(group)
+    if number.startswith("(") and number.count("(") > number.count(")"):
+        start, number = start + 1, number[1:]  # "TEL（03-1234-5678）": the bracket is not the number's
     end = num_end
     if m.group(ext):
         end = m.end(ext) - (m.group(ext).endswith(")") and "(" not in m.group(ext))
     # Right after a label ("TEL03-…") the character before is the label's own.
     if not _bounded(text, start, num_end, check_before=not labelled):
         return None
-    number = m.group(group)
     digits = _digits(number.replace("(0)", "", 1) if number.startswith("+") else number)
     intl = number.startswith("+")
+    if intl and not number.startswith("+81"):
+        if not 8 <= len(digits) <= 15 or (
+            start > 0 and text[start - 1].isascii() and text[start - 1].isalnum()
+        ):
+            return None
+        if not (labelled or _LONG_GROUP.search(number, 2)):
+            return None  # "+10 20 30 40": a list of changes, not a number
+        return start, end, 0.9 if labelled else 0.8
     if not labelled:
         context = _context_before(text, start, number)
         if context == "id":

@@ -8,14 +8,25 @@ catch: a letter era with a year only (``S60年``, ``S60生``), ``23/04/01``, and
 ``4/1`` — the last only with a clinical date context (入院, 退院, 手術, 受診, 生年月日,
 ``日:`` labels, a range ``4/1〜4/3``, a weekday or a time, or the head of a course-record
 line: ``4/1 BT 38.5℃``), because ``1/2錠``, ``3/4`` and ``140/90`` are doses, fractions
-and pressures. Also compact ``19450312`` after a date label (or before 生), and English
-dates (``Mar 12, 1945``, ``12 March 2023``). Relative forms (第3病日, 術後5日目, 3日前)
-are not dates and nothing here matches them.
+and pressures. Weaker context is enough for a month/day that does not look like a common
+fraction (1/2, 2/3, 3/4 …): ``に`` after it (``12/1に胃瘻造設``, not ``1/3に縮小``), a time or a
+hand-over/record word before it (申し送り, 記録, 確認), brackets of its own (``(2/1)``), or a
+signer's name or initial before it at the end of a line (``確認：鵜飼 2/21``). Whatever the
+context, a scale, score or ratio named just before it is no date: ``SPS 11/24``,
+``Levine 2/6``, ``MMT 4/5``, ``主食 8/10``, ``pN1(2/18)``, ``CD4/8``.
+Also compact ``19450312`` after a date label (or before 生), English dates (``Mar 12,
+1945``, ``12 March 2023``, ``15-Mar-2024``, with a weekday before: ``Mon, 15 Jul 2024``),
+``03/15/2024``, ``15/03/2024`` and ``3/15/24``; a two-digit-year date with dots before 生
+(``3.9.16生``); the date after an era ticked in a form's list (``明・大・(昭)・平・令 22年
+8月 3日``: the span is the date, not the list); and a month alone when 上旬/中旬/下旬/末
+narrows it (``10月上旬``) or a relative year precedes it (``同年5月``: the month only), and
+a day after a relative month (``同月15日``: the day only).
+Relative forms (第3病日, 術後5日目, 3日前) are not dates and nothing here matches them.
 
 Decision: a weekday ``(月)`` and a time (``10:30``, ``午後3時``) written right after a
 date belong to the DATE span — together they pin down an event, and leaving them would
 leak the weekday next to a masked date. So do 上旬/中旬/下旬 after a month and the end day
-of a range (``4月1日〜3日``).
+of a range (``4月1日〜3日``, ``1月〜3月``, ``5月中旬〜下旬``), and AM/PM after a time.
 
 Ages: only ages at or above ``config.age_threshold`` (default 90) identify a person. The
 span is the age expression — number plus unit (``92歳``, ``90代``, ``95 y/o``, ``百歳``);
@@ -37,11 +48,19 @@ __all__ = ["AgeRecognizer", "DateRecognizer", "kanji_number"]
 # --- dates ---------------------------------------------------------------------------------
 
 _WEEKDAY = r" ?\((?:月|火|水|木|金|土|日)(?:曜日?)?\)"
-_TIME = r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2})?|時(?!間)(?:\d{1,2}分)?(?:\d{1,2}秒)?))"
+_TIME = (
+    r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2})?(?: ?(?:AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z]))?"
+    r"|時(?!間)(?:\d{1,2}分)?(?:\d{1,2}秒)?))"
+)
 # 上旬/中旬/下旬 narrow a year-month to ten days: part of the date expression.
-_AFTER_DATE = re.compile(rf"(?:(?<=月)(?:上旬|中旬|下旬|初旬))?(?:{_WEEKDAY})?{_TIME}?")
+_TEN_DAYS = "上旬|中旬|下旬|初旬"
+_AFTER_DATE = re.compile(
+    rf"(?:(?<=月)(?:{_TEN_DAYS}))?(?:(?<=旬) ?[〜~] ?(?:{_TEN_DAYS}))?(?:{_WEEKDAY})?{_TIME}?"
+)
 # The last day of a range whose month is not repeated: 4月1日〜3日.
 _DAY_RANGE = re.compile(r" ?[〜~\-] ?(?:[1-9]|[12][0-9]|3[01])日(?!間|目|後|前|分|以|毎|おき|ごと)")
+# ... and the last month of a range of months: 2023年1月〜3月, 5月中旬〜6月上旬.
+_MONTH_RANGE = re.compile(r" ?[〜~\-] ?(?:1[0-2]|[1-9])月(?:上旬|中旬|下旬|初旬|末(?![梢端]))?(?![0-9日間])")
 # find_dates runs only on the runs of characters a date can be written with that hold a
 # date's core (below): the same dates, a fraction of the scan.
 _RUN_CHARS = r"0-9A-Za-z〇一二三四五六七八九十元年月日明治大正昭和平成令 \t./\-"
@@ -57,12 +76,12 @@ _MONTHS = (
     "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 )
 _EN_MONTH = re.compile(rf"(?:{_MONTHS})\.?")  # word boundaries are checked in Python (ASCII only)
-_EN_DAY_BEFORE = re.compile(r"(?<![0-9])(?:[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)? (?:of )?$")
+_EN_DAY_BEFORE = re.compile(r"(?<![0-9])(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?(?: (?:of )?|-)$")
 _EN_AFTER = re.compile(
     r" (?:(?:[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?(?![0-9]),? (?:19|20)[0-9]{2}|(?:[1-9]|[12][0-9]|3[01])"
     r"(?:st|nd|rd|th)?(?![0-9:])|(?:19|20)[0-9]{2})(?![0-9])"
 )
-_EN_YEAR_AFTER = re.compile(r",? (?:19|20)[0-9]{2}(?![0-9])")
+_EN_YEAR_AFTER = re.compile(r"(?:,? |-)(?:19|20)[0-9]{2}(?![0-9])")  # "12 March 2023", "15-Mar-2024"
 # A letter era with a year only: the parser needs a month, but "S60年", "S60生" and "H15〜"
 # are years. Without 年 a following word must say so: S1/S2 heart sounds, T2 images and
 # H2 blockers are not years.
@@ -76,7 +95,9 @@ _DATE_WORDS = (
     "入院|退院|受診|手術|生年月日|誕生日|初診|再診|来院|外来|発症|受傷|死亡|転院|検査|施行|"
     "日付|日時|予定|開始|終了|採血|撮影|実施|前回|次回|最終|紹介|月日"
 )
-_CONTEXT_BEFORE = re.compile(rf"(?:{_DATE_WORDS})|(?<![0-9])日[ :]*$|[0-9]{{1,2}}/[0-9]{{1,2}} ?[〜~\-] ?$")
+_CONTEXT_BEFORE = re.compile(
+    rf"(?:{_DATE_WORDS})|(?<![0-9])日[ :]*$|[0-9]{{1,2}}/[0-9]{{1,2}} ?[〜~\-、・,] ?$"
+)
 # Compact 20230401 / 19450312: a date only where a date label stands just before it, or
 # 生/生まれ right after it; elsewhere eight digits are as likely an ID or a count.
 _COMPACT = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
@@ -85,7 +106,7 @@ _COMPACT_BEFORE_WORDS = re.compile(rf"(?:{_DATE_WORDS}|DOB|[Dd]ate|[Bb]irth|生)
 _CONTEXT_AFTER = re.compile(
     rf" ?(?:[〜~\-] ?[0-9]{{1,2}}/[0-9]{{1,2}}|[〜~](?![0-9])|より|から|まで|に(?:て|{_DATE_WORDS})"
     rf"|(?:当院|当科|他院|同院|近医|前医)?(?:{_DATE_WORDS})|{_WEEKDAY}"
-    rf"| [0-9]{{1,2}}:[0-9]{{2}}|、[0-9]{{1,2}}/[0-9]{{1,2}})"
+    rf"| [0-9]{{1,2}}:[0-9]{{2}}|[、・][0-9]{{1,2}}/[0-9]{{1,2}}(?![0-9/]))"
 )
 # Doses and amounts: "1/2錠", "1/3量", "2/3程度" are never dates, whatever precedes them.
 _NOT_DATE_AFTER = re.compile(
@@ -101,24 +122,130 @@ _TNM = re.compile(r"[a-c]?N[0-3x]|M[01x]")
 _ANATOMY_LIKE = re.compile(r"[STst]\.?(?:[1-9]|1[0-2])[/\-.][0-9]{1,2}")
 
 
+# A score, grade or ratio names its scale just before it: "SPS 11/24", "Levine 2/6",
+# "MMSE 12/30", "筋力 4/5", "転移(3/12)". An English word counts unless it is a date's own
+# preposition ("on 3/17", "since 4/2").
+# Scales, scores and ratios of nursing and clinical notes: MMT, pain, meal intake (主食 8/10).
+_SCORE_WORDS = (
+    "筋力|握力|背屈|底屈|屈曲|伸展|評価|点数|得点|スコア|正答|正解|視野|転移|陽性|リンパ節|個中|本中|例中|"
+    "分類|段階|比|疼痛|痛み|主食|副食|朝食|昼食|夕食|食事|摂取|摂食|飲水|水分|排尿|排便|睡眠|回数|割合|"
+    "NRS|VAS|MMT|GCS|JCS"
+)
+_SCORE_BEFORE = re.compile(rf"(?:(?P<word>[A-Za-z][A-Za-z\-]+[0-9]?)|{_SCORE_WORDS})[ :=は(]*$")
+_SCORE_NEAR = re.compile(_SCORE_WORDS)
+_EN_DATE_WORDS = frozenset(
+    {
+        *("on", "since", "from", "until", "till", "to", "by", "at", "in", "dated", "date", "visit"),
+        *("On", "Since", "From", "Until", "To", "By", "At", "In", "Dated", "Date", "Visit"),
+        *("ON", "DATE", "DOB", "admitted", "discharged", "seen"),
+    }
+)
+# Weaker evidence, enough for a month/day that does not look like a common fraction:
+# "12/1に胃瘻造設" (but not "1/3に縮小"), after a time or a hand-over/record word, after
+# an English date preposition.
+_WEAK_AFTER = re.compile(
+    r" ?に(?!分|割|希釈|減|増|縮|低下|上昇|改善|悪化|短縮|拡大|相当|な[っるりら]|まで|留|とど|近|以|程|す|対|比)"
+)
+_WEAK_BEFORE = re.compile(
+    r"(?:申し送り|申送り|記録|確認|記載|記入|報告|更新|作成|日勤|夜勤|準夜|深夜|"
+    r"[0-9]{1,2}:[0-9]{2}|(?<![A-Za-z])(?:on|since|from|until|till|by|dated|On|Since|From|Until|By))[ :]*$"
+)
+# "鵜飼 2/21" closing a line: the date a signer wrote after a name or an initial.
+_SIGNED_BEFORE = re.compile(r"(?:^|[\s:、)】])(?:[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]{1,6}|[A-Z]) +$")
+_LINE_END = re.compile(r" *(?:\n|$|[】\]」])")
+# A month/day standing alone in brackets: "(2/1)"; not a ratio after a stage ("pN1(2/18)").
+_BRACKET_BEFORE_BAD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+# 03/15/2024 (US) or 15/03/2024: month and day around, a four-digit year last. The slashed
+# scan stops at "03/15/20"; the last two digits of the year follow it.
+_YEAR_TAIL = re.compile(r"[0-9]{2}(?![0-9])")
+# A two-digit-year date with dots before 生 ("3.9.16生"), after an era written as a form's
+# tick list rather than in the date: "1明 2大 3昭 4平 5令 3.9.16", "(昭)・平・令 22年 8月 3日",
+# "明・大・昭 7年 11月". The span is the date part, without the list.
+_DOTTED_BIRTH = re.compile(r"(?<![0-9.A-Za-z])[0-9]{1,2}\.(?P<m>[0-9]{1,2})\.(?P<d>[0-9]{1,2}) ?(?:出)?$")
+_ERA_ITEM = r"(?:[1-5] ?)?\(?[明大昭平令]\)?"
+_ERA_BOX = re.compile(
+    rf"[明大昭平令]\)?(?:[・･、, ]{{1,2}}{_ERA_ITEM}){{1,4}}[ :]*"
+    r"(?P<d>[0-9]{1,2} ?年 ?[0-9]{1,2} ?月(?: ?[0-9]{1,2} ?日)?"
+    r"|[0-9]{1,2}[./][0-9]{1,2}(?:[./][0-9]{1,2})?)(?![0-9])"
+)
+# A month narrowed to ten days is a date without a day or year: "(10月上旬)", "3月末".
+# So is a month after a relative year (同年5月, 昨年12月): the month is the date element.
+# Both are found from a literal (月, or the year word), then the month number is checked.
+_MONTH_PART = re.compile(r"月(?:上旬|中旬|下旬|初旬|末(?![梢端]))")
+_MONTH_NUMBER_BEFORE = re.compile(r"(?<![0-9])(?:1[0-2]|[1-9])$")
+# ... and a day after a relative month (同月15日, 翌月3日): the day only. One scan finds both;
+# the number and what follows are checked in _form_dates.
+_RELATIVE = re.compile(r"[同昨本今翌前去当](?P<unit>[年月])(?P<n>[0-9]{1,2})(?P<what>[月日])")
+_NOT_A_DAY_AFTER = re.compile(r"間|目|後|前|分|以|毎|おき|ごと")
+_EN_WEEKDAY_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)"
+    r"\.?,? $"
+)
+
+
+def _us_date(text: str, m: re.Match[str]) -> int | None:
+    """The end of "03/15/2024" or "15/03/2024" when ``m`` matched its "03/15/20"; else None."""
+    if m.group("c") not in ("19", "20") or (m.start() > 0 and text[m.start() - 1] in "0123456789/."):
+        return None
+    tail = _YEAR_TAIL.match(text, m.end())
+    if tail is None or (
+        text[tail.end() : tail.end() + 1] in ("/", ".") and text[tail.end() + 1 : tail.end() + 2].isdigit()
+    ):
+        return None
+    a, b = m.group("a"), m.group("b")
+    return tail.end() if _valid_month_day(a, b) or _valid_month_day(b, a) else None
+
+
+def _looks_like_fraction(month: int, day: int) -> bool:
+    """1/2, 2/3, 3/4, 1/10 …: the common fractions of doses and amounts."""
+    return month < day <= 10 and month <= 3
+
+
 def _slashed_is_date(text: str, m: re.Match[str]) -> float:
     """Score for ``n/n`` or ``nn/n/n``; 0.0 when it is not a date."""
     start, end = m.span()
     if (start > 0 and text[start - 1] in "0123456789/.") or (end < len(text) and text[end] in "0123456789/."):
         return 0.0  # a piece of 140/90, 2023/4/1 or 1.5/2
+    if start > 0 and _is_ascii_letter(text[start - 1]):
+        return 0.0  # CD4/8, S9/10 written without a space: a ratio or a segment
     three = m.group("c") is not None
-    if three and len(m.group("a")) != 2:
+    if three:
+        a, b, c = m.group("a"), m.group("b"), m.group("c")
+        if _NOT_DATE_AFTER.match(text, end):
+            return 0.0
+        if len(a) == 2 and _valid_month_day(b, c):
+            return 0.75  # nn/n/n is a two-digit-year date in Japanese records
+        if len(c) == 2 and _valid_month_day(a, b):
+            return 0.7  # 3/15/24: a US month/day/year
         return 0.0
-    month, day = (int(m.group("b")), int(m.group("c"))) if three else (int(m.group("a")), int(m.group("b")))
+    month, day = int(m.group("a")), int(m.group("b"))
     if not (1 <= month <= 12 and 1 <= day <= 31) or _NOT_DATE_AFTER.match(text, end):
         return 0.0
-    if three:
-        return 0.75  # nn/n/n is a two-digit-year date in Japanese records
-    before = text[max(0, m.start() - 10) : m.start()].rsplit("\n", 1)[-1]
+    before = text[max(0, m.start() - 12) : m.start()].rsplit("\n", 1)[-1]
+    score = _SCORE_BEFORE.search(before)
+    if score is not None and (score.group("word") or "") not in _EN_DATE_WORDS:
+        return 0.0  # a test score or a ratio after its scale's name
     if _CONTEXT_AFTER.match(text, m.end()) or _CONTEXT_BEFORE.search(before):
         return 0.8
     if _LINE_HEAD.fullmatch(before) and _AFTER_LINE_HEAD.match(text, end):
         return 0.75  # "4/1 BT 38.5℃", "4/1：解熱": a dated line of a course record
+    if _looks_like_fraction(month, day):
+        return 0.0
+    if _WEAK_BEFORE.search(before) or _WEAK_AFTER.match(text, end):
+        return 0.7
+    if _SCORE_NEAR.search(before):
+        return 0.0  # "筋力低下(4/5)", "疼痛は軽度 7/10"
+    if (
+        start > 0
+        and text[start - 1] == "("
+        and text[end : end + 1] == ")"
+        and (start < 2 or text[start - 2] not in _BRACKET_BEFORE_BAD)
+    ):
+        return 0.7  # "(2/1)": a month/day alone in brackets
+    if _SIGNED_BEFORE.search(before) and _LINE_END.match(text, end):
+        return 0.65
     return 0.0
 
 
@@ -154,6 +281,8 @@ class DateRecognizer(Recognizer):
                 score = _slashed_is_date(text, m)
                 if score:
                     found.append((m.start(), m.end(), score))
+                elif (year := _us_date(text, m)) is not None:
+                    found.append((m.start(), year, 0.85))
         for m in _COMPACT.finditer(text):
             start, end = m.span()
             if (start > 0 and text[start - 1].isalnum() and text[start - 1].isascii()) or (
@@ -165,7 +294,46 @@ class DateRecognizer(Recognizer):
             ):
                 found.append((start, end, 0.8))
         found += _english_dates(text)
+        found += _form_dates(text)
         return _extend_and_dedupe(text, found)
+
+
+def _valid_month_day(month: str, day: str) -> bool:
+    return 1 <= int(month) <= 12 and 1 <= int(day) <= 31
+
+
+def _form_dates(text: str) -> list[tuple[int, int, float]]:
+    """Dates of forms and foreign records: 03/15/2024, "3.9.16生", an era ticked in a
+    list before the date (明・大・昭 7年 11月), and a month with 上旬/中旬/下旬."""
+    out: list[tuple[int, int, float]] = []
+    pos = text.find("生")
+    while pos != -1:
+        m = _DOTTED_BIRTH.search(text, max(0, pos - 10), pos)
+        if m is not None and _valid_month_day(m.group("m"), m.group("d")):
+            out.append((m.start(), m.start() + len(m.group().rstrip(" 出")), 0.8))
+        pos = text.find("生", pos + 1)
+    if "昭" in text:  # every era list on a form for living people includes 昭(和)
+        for m in _ERA_BOX.finditer(text):
+            out.append((m.start("d"), m.end("d"), 0.8))
+    if "月" in text:
+        for m in _MONTH_PART.finditer(text):
+            number = _MONTH_NUMBER_BEFORE.search(text, max(0, m.start() - 3), m.start())
+            if number is not None:
+                out.append((number.start(), m.end(), 0.75))
+        for m in _RELATIVE.finditer(text):
+            n, end = int(m.group("n")), m.end()
+            if m.group("unit") == "年" and m.group("what") == "月" and 1 <= n <= 12:
+                if not text[end : end + 1].isdigit():  # 同年5月3日: find_dates has the whole date
+                    out.append((m.start("n"), end, 0.75))
+            elif (
+                m.group("unit") == "月"
+                and m.group("what") == "日"
+                and 1 <= n <= 31
+                and m.group()[0] in "同翌前当今"
+                and not _NOT_A_DAY_AFTER.match(text, end)
+            ):
+                out.append((m.start("n"), end, 0.75))
+    return out
 
 
 def _find_dates(text: str) -> list[tuple[int, int, bool]]:
@@ -212,6 +380,11 @@ def _english_dates(text: str) -> list[tuple[int, int, float]]:
         after = _EN_AFTER.match(text, end)
         if after is not None:
             out.append((start, after.end(), 0.85))
+    # "Mon, 15 Jul 2024", "Wednesday, March 6, 2024": the weekday before belongs to the date
+    for i, (start, end, score) in enumerate(out):
+        weekday = _EN_WEEKDAY_BEFORE.search(text, max(0, start - 12), start)
+        if weekday is not None:
+            out[i] = (weekday.start(), end, score)
     return out
 
 
@@ -226,6 +399,8 @@ def _extend_and_dedupe(text: str, found: list[tuple[int, int, float]]) -> list[S
             end = day.end()
             after = _AFTER_DATE.match(text, end)
             end = after.end() if after else end
+        elif text[end - 1] in "月旬末" and (month := _MONTH_RANGE.match(text, end)) is not None:
+            end = month.end()
         if spans and start < spans[-1].end:
             continue  # "R5年" inside "R5年4月1日", or an overlap: the first, longer one wins
         spans.append(Span(start, end, "DATE", score))

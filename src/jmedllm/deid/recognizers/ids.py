@@ -9,6 +9,14 @@ letter-digit shapes of passports (AB1234567) and residence cards (AB12345678CD).
 Check digits (``_checkdigits``) also set the score of labelled numbers: a labelled
 number that fails its check is still reported — a typo in an identifier still
 identifies — but lower.
+
+Forms number repeated fields (``公費負担者番号① 15130727``, ``受給者番号(2)``) and write IDs
+digit by digit (``ID:0 0 4 1 2 7 3 8``): both are read. Any other *labelled code* — a
+label word ending in 番号/コード/No. (報告番号, 交付番号, 医療機関コード, 施設番号, 受診券整理番号,
+口座番号 …) followed by a code with at least three digits — is OTHER_ID, unless another
+recognizer owns the label (電話番号, 郵便番号, 保険者番号, 患者番号 …) or the code is
+clinical, product or bibliographic (ICDコード, 病名コード, 治験薬コード, ロット番号, 別冊No.).
+A bank account number after 普通/当座/口座 near a bank's name is OTHER_ID too.
 """
 
 from __future__ import annotations
@@ -52,12 +60,17 @@ def _digits(s: str) -> str:
 _PATIENT_LABELS = (
     "患者ID|患者番号|患者No|患者コード|カルテ番号|カルテNo|カルテID|カルテ|診察券番号|診察券No|診察券|"
     "入院番号|外来番号|検体番号|検体ID|検体No|受付番号|受付No|画像ID|画像番号|登録番号|病歴番号|"
-    "病理番号|病理組織番号|病理No|標本番号|症例番号|症例ID|被験者番号|被験者ID|受診者番号|利用者番号|利用者ID|"
-    "オーダー番号|オーダNo|依頼番号|予約番号|MRN|ID"
+    "病理番号|病理組織番号|病理No|標本番号|症例番号|症例ID|受診者番号|利用者番号|利用者ID|"
+    # trial subjects and examinations: 被験者識別コード：J03-105-0027, 検査番号：CT24-061782
+    "被験者識別コード|被験者識別番号|被験者コード|被験者番号|被験者ID|症例識別コード|症例登録番号|患者識別番号|"
+    "検査番号|検査ID|検査No|オーダー番号|オーダNo|依頼番号|予約番号|MRN|ID"
 )
 # One more group of digits after a space, ending where the value visibly ends.
 _DIGIT_GROUP = re.compile(r" [0-9]{3,8}(?=$|[\s、。,)」])")
-_PATIENT = re.compile(rf"(?:{_PATIENT_LABELS})\.?{_SEP}(?P<v>[A-Za-z0-9][A-Za-z0-9\-_]{{2,23}})")
+# Digits written one by one with spaces ("ID:0 0 4 1 2 7 3 8") are one value.
+_PATIENT = re.compile(
+    rf"(?:{_PATIENT_LABELS})\.?{_SEP}(?P<v>[0-9](?: [0-9]){{4,19}}(?![0-9])|[A-Za-z0-9][A-Za-z0-9\-_]{{2,23}})"
+)
 
 
 @RECOGNIZERS.register("ids.patient")
@@ -159,10 +172,12 @@ class MyNumberRecognizer(Recognizer):
 # --- insurance -------------------------------------------------------------------------------
 
 _NUMBER_VALUE = r"[A-Z]{0,2}[0-9]{6,10}|[0-9]{2,4}(?:[ \-][0-9]{2,6}){1,3}"
+# A form numbers repeated fields: 公費負担者番号① 15130727, 受給者番号(2): 7204134, 第1公費.
+_MARKER = r"(?:[ ]?(?:[\u2460-\u2473]|\([1-9]\)|第[1-9]))?"
 _INSURANCE = re.compile(
     r"(?P<label>介護保険被保険者番号|介護保険番号|被保険者証番号|被保険者番号|保険証番号|被保険者No\.?|"
     r"公費負担者番号|負担者番号|公費受給者番号|受給者証番号|受給者番号|保険者番号|保険者No\.?|保険者)"
-    rf"[ ]?[:#は]?[ ]?(?P<v>{_NUMBER_VALUE})"
+    rf"{_MARKER}[ ]?[:#は]?[ ]?(?P<v>{_NUMBER_VALUE})"
 )
 # 記号・番号・枝番 of a health-insurance card. The 記号 is digits, letters or katakana (kanji
 # too when a 番号 follows); 番号 and 枝番 are digits. Written either after their own labels
@@ -173,13 +188,13 @@ _KIGO_CHAR = r"(?:(?!番号|枝番)[0-9A-Za-z\u30a1-\u30fa\u30fc\u4e00-\u9fff々
 _PART_SEP = r"[ ]?[・\-/][ ]?|[ ]"
 _SYMBOL_NUMBER = re.compile(
     rf"記号(?P<both>[・/、,\- ]?(?:及び|および|と|、)?番号)?(?:[・/、,\- ]?枝番)?{_LABEL_SEP}"
-    rf"(?P<kigo>{_KIGO_CHAR}(?:{_KIGO_CHAR}|-(?=[0-9A-Za-z\u30a1-\u30fa])){{0,11}})"
+    rf"(?P<kigo>{_KIGO_CHAR}(?:{_KIGO_CHAR}|-(?=[0-9A-Za-z\u30a1-\u30fa])|(?<=[0-9]) (?=[0-9])){{0,11}})"
     # after a combined label, the number (and 枝番) follow the symbol directly
     rf"(?(both)(?:(?:{_PART_SEP})(?P<tail>[0-9]{{1,10}}(?:(?:{_PART_SEP})[0-9]{{1,3}})?))?)"
     rf"(?:[ 、,・/]*番号{_LABEL_SEP}(?P<bango>[0-9][0-9\-]{{0,11}}))?"
     rf"(?:[ 、,・/(]*枝番{_LABEL_SEP}(?P<eda>[0-9]{{1,3}}))?"
 )
-_BRANCH = re.compile(rf"枝番(?:号)?{_LABEL_SEP}(?P<v>[0-9]{{1,3}})")
+_BRANCH = re.compile(rf"枝番(?:号)?\)?{_LABEL_SEP}(?P<v>[0-9]{{1,3}})")  # "(枝番)01" too
 _HAS_NON_KANJI = re.compile(r"[0-9A-Za-z\u30a1-\u30fa]")
 
 
@@ -257,12 +272,42 @@ _OTHER_CONTEXT = re.compile("|".join([*_CONTEXT_SHAPES, *_CLOSE_SHAPES]))
 _LETTER_CODE = re.compile(r"[A-Z]{2}[0-9]{7}(?:[0-9][A-Z]{2})?")
 _LABEL_LETTERS = ("ID", "NO")
 
+# Generic labelled codes: <label word>番号/コード/No. followed by a code — 報告番号：IR-2024-0338,
+# 交付番号 0615-2273, 医療機関コード 1410923, 施設番号 105, 受診券整理番号, 口座番号. The label
+# word (kanji, kana or letters) is read backwards from the anchor. One scan of plain
+# literals finds these anchors and the bank-account words below (sre skips ahead on them).
+_ANCHOR = re.compile(r"番号|コード|No|NO\.|普通|当座|貯蓄|口座")
+_BANK_KINDS = frozenset({"普通", "当座", "貯蓄", "口座"})
+_CODE_LABEL_BEFORE = re.compile(r"[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa\u30fcA-Za-z]{1,10}$")
+_PARTICLES = frozenset("のはをがにでともへや")  # "長男の番号は…": no label word
+# Labels the other recognizers own (phone, postal, insurance, My Number, patient), and
+# clinical or bibliographic codes that identify no one (ICD-10, 薬価, lot, 別冊No.).
+_CODE_LABEL_OWNED = re.compile(
+    r"(?:電話|TEL|Tel|tel|FAX|Fax|fax|携帯|内線|郵便|保険|保険者|保険証|者証|受給者|負担者|記号|個人|"
+    r"マイナンバー|患者|カルテ|診察券|被験者)$"
+)
+_CODE_LABEL_CLINICAL = re.compile(
+    r"ICD|DPC|JAN|YJ|HOT|JLAC|EAN|病名|疾患|診断|薬価|薬剤|医薬品|薬品|治験薬|^薬|項目|手技|術式|処置|"
+    r"ロット|Lot|LOT|lot|製造|製品|分類|病期|部位|遺伝子|染色体|計画書|プロトコル|[Pp]rotocol|"
+    r"病室|部屋|ベッド|病床|別冊|写真|資料|付録|文献|設問|問題|頁|ページ|(?:試験|図|表|問|品|型|色)$"
+)
+# Separator, an optional field marker (①, (1), 第1), then the code: letters and digits,
+# "-", "," or "/" between them, spaces only between digit groups.
+_CODE_VALUE = re.compile(
+    r"\)?[ ]?(?:[:#=]|は)?[ ]?(?:[\u2460-\u2473]|\([1-9]\))?[ ]?第?"
+    r"(?P<v>[A-Za-z0-9](?:[A-Za-z0-9]|[\-,/](?=[A-Za-z0-9])|(?<=[0-9]) (?=[0-9]{2})){1,29})"
+)
+# A bank account: 普通 3049771, 当座預金 1234567, 口座 0123456 — near a bank's name.
+_ACCOUNT_NUMBER = re.compile(r"(?:預金)?(?:口座)?(?:番号)?[ :]*(?P<v>[0-9]{6,8})(?![0-9])")
+_BANK_CONTEXT = re.compile(r"銀行|信用金庫|信金|信用組合|支店|口座|振込|振替|ゆうちょ|農協|JA|金庫|預金")
+
 
 @RECOGNIZERS.register("ids.other")
 class OtherIdRecognizer(Recognizer):
     """Other identification codes (OTHER_ID): passport (AB1234567), residence card
     (AB12345678CD), and after their labels driver's licence (12 digits), basic pension
-    number (4-6 digits) and 住民票コード (11 digits)."""
+    number (4-6 digits) and 住民票コード (11 digits); generic labelled codes (報告番号：IR-…,
+    医療機関コード 1234567) and bank account numbers."""
 
     labels: ClassVar[tuple[str, ...]] = ("OTHER_ID",)
     priority: ClassVar[int] = 60
@@ -288,4 +333,54 @@ class OtherIdRecognizer(Recognizer):
                 continue  # "患者ID6996358", "NO1234567": a label glued to its number
             if m.span() not in found and _free(text, *m.span()):
                 found[m.span()] = 0.9 if len(m.group()) == 12 else 0.7
+        for anchor in _ANCHOR.finditer(text):
+            if anchor.group() in _BANK_KINDS:
+                span = _account(text, anchor)
+                if span is not None:
+                    found.setdefault(span, 0.85)
+                if anchor.group() != "口座" or not text.startswith("番号", anchor.end()):
+                    continue
+            span = _labelled_code(text, anchor)
+            if span is not None:
+                found.setdefault(span, 0.8)
         return [Span(s, e, "OTHER_ID", score) for (s, e), score in sorted(found.items())]
+
+
+def _account(text: str, kind: re.Match[str]) -> tuple[int, int] | None:
+    """The account number after 普通/当座/貯蓄/口座, when a bank is named nearby."""
+    m = _ACCOUNT_NUMBER.match(text, kind.end())
+    if m is None or not _free(text, *m.span("v")):
+        return None
+    return m.span("v") if _BANK_CONTEXT.search(text, max(0, kind.start() - 40), m.end()) else None
+
+
+def _labelled_code(text: str, anchor: re.Match[str]) -> tuple[int, int] | None:
+    """The code after a generic label ending in 番号/コード/No./NO. (anchored on that ending)."""
+    start, end = anchor.span()
+    literal = anchor.group()
+    if literal == "口座":  # 口座番号: the label word is 口座
+        start, end, literal = end, end + 2, "番号"
+    if literal == "No":
+        if text[end : end + 1] == ".":
+            end += 1
+        elif text[end : end + 1] not in (" ", ":", "#"):
+            return None  # "Nov", "None": not a number label
+    label = _CODE_LABEL_BEFORE.search(text, max(0, start - 10), start)
+    if label is None:
+        return None  # "番号 1234" alone: whose number is not said
+    word = label.group()
+    if word[-1] in _PARTICLES or _CODE_LABEL_OWNED.search(word) or _CODE_LABEL_CLINICAL.search(word):
+        return None
+    if literal[0] == "N" and not _is_japanese_label(word):
+        return None  # "FeNO 35", "aNO": nitric oxide, not a number label
+    m = _CODE_VALUE.match(text, end)
+    if m is None:
+        return None
+    value = m.group("v")
+    if sum(c.isdigit() for c in value) < 3 or not _free(text, *m.span("v")):
+        return None  # "県番号 14", "No.1": an item number, not a code
+    return m.span("v")
+
+
+def _is_japanese_label(word: str) -> bool:
+    return not word[-1].isascii()

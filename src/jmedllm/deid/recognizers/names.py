@@ -16,402 +16,107 @@ No single signal is enough in clinical Japanese, so three are combined:
   short kanji word made of name characters is enough (鴨畑さん); after 様 or a title it
   must be a lexicon name, UniDic 人名 or a word UniDic does not know (not 結節様, 音響技師).
   Without any cue only strong shapes count: 姓 + 名 tags (山田花子が), a tagged surname
-  before a particle (田中より), variant-kanji surnames, romaji pairs of lexicon names,
-  katakana names joined by ・ (ジョン・スミスです).
+  before a particle (田中より), variant-kanji surnames, romaji pairs with a lexicon given
+  name (Jerome Reyes), katakana names joined by ・, = or a space (シルヴァ=オリヴェイラ マリア).
+* **Slots**: rosters, chat logs, signatures and lists write a name alone between
+  separators (夜勤：知念、我如古 / 以上　我如古 / 成功（仲本） / 7:44 X Y：了解). A word in such a
+  slot is a name when UniDic tags it 姓 or the lexicon has it, or when a given name follows
+  (廿日出 拓海: the given name vouches for a surname nobody knows); weaker words (a surname
+  that is also a place, unknown name characters) count next to a proven name in a list or
+  after a label that names a person (麻酔：, 所属長確認：, 以上).
+* **English**: capitalised words after English cue words (husband, Pt:, From:, Ms., Dear
+  Dr.) or before a degree (K. Higa, MD).
 
 Honorifics and role words are never part of the span (``山田`` in ``山田様``). The same
 name in another script next to a found one is a PERSON too: a reading in brackets
-(``山田太郎（ヤマダ タロウ）``), a kanji form after a reading or romaji name. Eponyms are
-not matched here — no cue, or a ``様`` that means "-like" (パーキンソン様症状) — and
-:mod:`jmedllm.deid.protect` covers the rest.
+(``山田太郎（ヤマダ タロウ）``, ``（PARK JIYEON）``), a kanji form after a reading or romaji
+name. Last, a name found anywhere in the text is a name wherever else it stands as a whole
+word (雲母 結衣さん … 母（雲母 晴美）: UniDic reads 雲母 as mica), its surname and given name
+included. Eponyms are not matched here — no cue, or a ``様`` that means "-like"
+(パーキンソン様症状) — and :mod:`jmedllm.deid.protect` covers the rest.
+
+The cue machinery, lexicons and patterns live in :mod:`._person_rules`.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from functools import cache
+from itertools import chain
 
 from jmedllm.core.jatext.normalization import normalize
 from jmedllm.core.records import Span
-from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext, Token
+from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 from jmedllm.deid.config import DeidConfig
-from jmedllm.deid.lexicons import load_lexicon, name_kanji
 from jmedllm.deid.morphology import (
-    HIRAGANA,
-    KANJI,
-    KATAKANA,
-    Morphemes,
     is_unknown_word,
-    morphemes,
-    token_ending_at,
-    token_starting_at,
     words_regex,
+)
+from jmedllm.deid.recognizers._person_rules import (
+    _AFTER_BARE,
+    _ASCII_LETTER,
+    _ASCII_UPPER,
+    _COLON,
+    _CUE_RE,
+    _CUE_WORDS,
+    _DEPARTMENT_CUES,
+    _EN_AMBIGUOUS,
+    _FIELD_END,
+    _FOREIGN_POS,
+    _GLUE_OK,
+    _GLUE_SENSITIVE,
+    _GLUED_AFTER,
+    _HONORIFICS,
+    _KANA_HONORIFICS,
+    _KANA_JOINERS,
+    _KANA_PAIR,
+    _KANA_WORD,
+    _KANJI_RUN,
+    _KANJI_WORD,
+    _KATA_STOP,
+    _KATAKANA_FULL,
+    _KATAKANA_OR_DOT,
+    _KATAKANA_WORD,
+    _LABEL_SEP,
+    _LABELS,
+    _LIST_GAP,
+    _LIST_SEP,
+    _NAME_GAP,
+    _NOT_GIVEN_KANA,
+    _NOT_OTHER_FORM,
+    _OTHER_FORM,
+    _PART_SPLIT,
+    _PERSON_FIELD,
+    _PLACE_POS,
+    _READING_AFTER,
+    _READING_BEFORE,
+    _RELATIONS,
+    _ROLE_WORDS,
+    _ROLES,
+    _SIGN_SUFFIX,
+    _SLOT,
+    _SLOT_AT_START,
+    _SOFT_HONORIFICS,
+    _STOP,
+    _STRONG_BEFORE,
+    _STRONG_SLOT_BEFORE,
+    _TITLE_CASE,
+    _TITLE_WORDS,
+    _VARIANT_RE,
+    EN_STOP,
+    _cueless_romaji,
+    _lexicons,
+    _Scan,
+    _script_glued,
+    _usable_word,
+    english_names,
 )
 
 __all__ = ["PersonRecognizer", "outermost"]
 
 
-def _words(text: str) -> list[str]:
-    """A space-separated word list (keeps long lists readable)."""
-    return text.split()
-
-
-# Cue words (lexicons/person_*.txt). Titles work on both sides (山田医師 / 主治医 山田);
-# after a soft honorific (さん, 先生 …) an unknown kanji word (髙村さん) or katakana word is
-# taken as a name, after 様 and titles (結節様, 音響技師) only a word UniDic does not know.
-_TITLES = load_lexicon("person_titles")
-_SOFT_HONORIFICS = load_lexicon("person_honorifics")
-_HONORIFICS = frozenset(["様", "サマ", *_SOFT_HONORIFICS, *_TITLES])
-_KANA_HONORIFICS = frozenset(_words("さま さん くん ちゃん 殿"))  # may be cut into the name's token
-# Titles that make the next word a name even when UniDic knows it as a word (Dr.荒巻).
-_STRONG_BEFORE = frozenset(_words("Dr. Dr DR. Ns NS Nrs ドクター"))
-_ROLES = load_lexicon("person_roles") | _TITLES
-_RELATIONS = load_lexicon("person_relations")
-_LABELS = load_lexicon("person_labels")
-_STOP = load_lexicon("person_stopwords")
-_KATA_STOP = load_lexicon("katakana_roles")
-_TITLE_WORDS = frozenset({"Dr", "DR", "Mr", "Mrs", "Ms", "Miss", "Prof", "Ns", "PT", "OT", "ST", "MSW"})
-# 様/殿/氏/君 glued to a following word are no honorifics: パーキンソン様症状 ("-like"),
-# 頭殿長 (crown-rump length). 山田様方 (care of), 山田氏宅 are.
-_GLUED_AFTER = re.compile(f"[{KANJI}{KATAKANA}]")
-_GLUE_SENSITIVE = frozenset(_words("様 殿 氏 君"))
-_GLUE_OK = frozenset("方宛御宅")
-_HONORIFIC_NEXT = re.compile(" ?(?:様|さま|さん|氏|殿|くん|君|ちゃん|先生)")
-
-_CUE_WORDS = _HONORIFICS | _ROLES | _RELATIONS | _LABELS
-# Departments before a space and a name (〇〇病院 内科 林 零) sign a letter.
-_DEPARTMENT_CUES = load_lexicon("departments")
-_CUE_RE_WORDS = _CUE_WORDS | _DEPARTMENT_CUES | {"です"}
-_ROLE_WORDS = _ROLES | _RELATIONS | _LABELS  # not the honorifics: チャン is a name too
-_CUE_RE = re.compile(words_regex(_CUE_RE_WORDS))
-_LABEL_SEP = re.compile(r"(?:\([^()\n]{1,8}\))? *: *| +")  # 同意者(本人): 山田
-_COLON = re.compile(r" *:")
-_LIST_SEP = re.compile(r" ?[、,] ?")
-_FWD_SKIP = re.compile(r"\.? *(?::|の|\()? *(?:(?:Dr|DR|Mr|Mrs|Ms|Miss|Prof)\.? ?)?")
-_KANA_RUN_FWD = re.compile(f"[{KATAKANA}]+(?:[・= ][{KATAKANA}]+){{0,4}}")
-_KANA_RUN_BACK = re.compile(f"[{KATAKANA}]+(?:[・= ][{KATAKANA}]+){{0,4}}\\Z")
-_ROMAJI_WORD = "[A-Z][A-Za-z'\\-]+"
-_ROMAJI_FWD = re.compile(f"{_ROMAJI_WORD}(?: {_ROMAJI_WORD}){{0,2}}")
-_ROMAJI_BACK = re.compile(f"(?<![A-Za-z.])(?:{_ROMAJI_WORD} ){{0,2}}{_ROMAJI_WORD}\\Z")
-# No lookbehind at the start: it would stop re from skipping ahead to candidate characters;
-# the boundaries are checked on the (few) matches instead.
-_ROMAJI_PAIR = re.compile(r"([A-Z][a-z]+|[A-Z]{2,}) ([A-Z][a-z]+|[A-Z]{2,})(?![A-Za-z])")
-_KANJI_WORD = re.compile(f"[{KANJI}]+(?:ノ[{KANJI}]+)?")  # 一ノ瀬 is a kanji name too
-_KANJI_RUN = re.compile(f"[{KANJI}]{{1,10}}")
-_KANA_GIVEN = re.compile(f"[{HIRAGANA}]{{1,4}}子?|[{KATAKANA}]{{1,4}}子|[{KATAKANA}]{{2,4}}")
-# Kana + 子 is a given name on its own (ヨシ子, みつ子): no lexicon needed.
-_KANA_KO = re.compile(f"[{HIRAGANA}{KATAKANA}]{{2,3}}子")  # not は子(宮), と子(ども)
-_NOT_NAME_START = frozenset("のはがをにとでもへやおご")
-_KANA_WORD = re.compile(f"[{HIRAGANA}{KATAKANA}]+")
-_ASCII_LETTER = re.compile("[A-Za-z]")
-_KATAKANA_CHAR = re.compile(f"[{KATAKANA}]")
-_READING_AFTER = re.compile(
-    r"(?: ?(?:様|さま|さん|氏|殿|君|くん|ちゃん|先生))? ?[(\[【] ?"
-    f"(?P<r>[{KATAKANA}]+(?:[ ・][{KATAKANA}]+){{0,3}}|[{HIRAGANA}ー]+(?:[ ・][{HIRAGANA}ー]+){{0,3}}"
-    r"|[A-Za-z]+(?: [A-Za-z]+){0,3}) ?[)\]】]"
-    # ... or the other script after a slash: Maria Garcia / マリア・ガルシア
-    f"|(?: ?(?:様|さん|氏))? ?/ ?(?P<a>[{KATAKANA}]+(?:[ ・][{KATAKANA}]+){{0,3}}|[A-Z][a-z]+(?: [A-Z][a-z]+){{1,2}})"
-)
-_TITLE_CASE = re.compile("[A-Z][a-z]+")
-_OTHER_FORM = re.compile(r"(?: ?(?:様|さま|さん|氏|殿))? ?(?:\( ?|/ ?)")
-_PERSON_FIELD = re.compile(f"[者医師帯勤当係番長士員手直記録責名宛人][ ]?:[ ]?(?=[{KANJI}])")
-_FIELD_END = re.compile(r"[ ]?(?:\n|$|[(、,。/]| {2})")
-_KATAKANA_FULL = re.compile(f"[{KATAKANA}]{{2,}}(?:・[{KATAKANA}]{{2,}})+(?![{KATAKANA}・])")
-_KATAKANA_OR_DOT = re.compile(f"[{KATAKANA}・]")
-_HIRAGANA_NAME = re.compile(f"[{HIRAGANA}ー]{{2,8}}(?:[ ・][{HIRAGANA}ー]{{1,8}}){{0,3}}(?![{HIRAGANA}ー])")
-_NOT_HIRAGANA_NAME = frozenset(_words("なし ありません ふめい みてい いない とくになし しらない わからない"))
-_READING_BEFORE = re.compile(f"([{KATAKANA}]+(?:[ ・][{KATAKANA}]+){{0,3}}) ?\\(\\Z")
-# Particles and marks after which a bare surname reads as a person (田中は / 田中より).
-_AFTER_BARE = frozenset(_words("は が を に の と へ も や より から で にて など 、 。 , . ) 」 :"))
-_SEI_POS = ("名詞", "固有名詞", "人名", "姓")
-_PLACE_POS = ("名詞", "固有名詞", "地名", "一般")
-_VARIANT_CHARS = "髙﨑邊邉齋齊澤嶋嶌濱濵廣德櫻國眞冨桒𠮷栁淺團瀨曾惠瀧禮籔藪薮"
-_VARIANT_RE = re.compile(f"[{_VARIANT_CHARS}]")
-_VS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
-
-
-@dataclass(frozen=True, slots=True)
-class _Lexicons:
-    surnames: frozenset[str]
-    given: frozenset[str]
-    romaji_surnames: frozenset[str]
-    romaji_given: frozenset[str]
-    foreign: frozenset[str]
-    name_kanji: frozenset[str]
-    variants: frozenset[str]
-
-
-@cache
-def _lexicons() -> _Lexicons:
-    sur, giv = load_lexicon("surnames"), load_lexicon("given_names")
-    variants = [s for s in sur if any(c in _VARIANT_CHARS for c in s)]
-    return _Lexicons(
-        surnames=sur,
-        given=giv,
-        romaji_surnames=load_lexicon("romaji_surnames"),
-        romaji_given=load_lexicon("romaji_given_names"),
-        foreign=load_lexicon("foreign_names"),
-        name_kanji=name_kanji(),
-        variants=frozenset(variants),
-    )
-
-
-class _Scan:
-    """The rules for one text: names next to cues (both directions) and cue-less patterns.
-
-    Next to a cue, the kanji tokens up to the nearest non-kanji token, stop word or cue
-    word form a *segment*; the longest part of it that reads as a name wins. How much
-    evidence a part needs depends on the cue: after a label or a soft honorific, name
-    characters suffice (鴨畑先生); after 様, a title or a role, a lexicon entry, a UniDic
-    人名 tag or a word UniDic does not know is needed too (not 結節様, 音響技師).
-    """
-
-    def __init__(self, context: TextContext, lex: _Lexicons) -> None:
-        self.context, self.text, self.lex = context, context.text, lex
-        self.tokens: Morphemes = morphemes(context)
-
-    # -- evidence ---------------------------------------------------------------------
-    def kind(self, tok: Token) -> str | None:
-        """S surname, M given name, P either (foreign), L place (surname-like), K other kanji
-        word (UniDic tags name characters as prefixes, suffixes, even symbols: 七|夏, 猪|畑,
-        𠮷|田); None for anything that cannot be part of a name."""
-        s, pos, lex = tok.surface, tok.pos, self.lex
-        multi = len(s) > 1
-        if s in lex.surnames and (multi or pos[2] in ("人名", "地名")):
-            return "S"
-        if s in lex.given and (multi or pos[2] == "人名"):
-            return "M"
-        if pos[2] == "人名":
-            return {"姓": "S", "名": "M"}.get(pos[3], "P")
-        if pos[2] == "地名" or pos[1] == "固有名詞":
-            return "L"  # places and other proper nouns: many surnames are both (立石, 福島)
-        if _KANJI_WORD.fullmatch(s):
-            return "K"
-        return None
-
-    def name_chars(self, tok: Token) -> bool:
-        if tok.pos[2] in ("人名", "地名"):
-            return True
-        plain = _VS.sub("", tok.surface)  # 辻󠄀: the variation selector is its own token
-        return all(c in self.lex.name_kanji for c in plain) and (bool(plain) or tok.start > 0)
-
-    def lexicon_name(self, s: str) -> bool:
-        """Whether kanji ``s`` is a lexicon name: surname, given name, or surname + given name."""
-        lex = self.lex
-        s = _VS.sub("", s)
-        if s in _STOP or len(s) < 2:
-            return False
-        if s in lex.surnames or s in lex.given:
-            return True
-        for k in range(1, len(s)):
-            sei, mei = s[:k], s[k:]
-            if sei not in lex.surnames or mei in _STOP:
-                continue
-            if mei in lex.given or (len(mei) <= 3 and all(c in lex.name_kanji for c in mei)):
-                return True
-        return False
-
-    def accept(self, toks: list[Token], level: int) -> bool:
-        """Whether kanji tokens ``toks`` (in text order) read as a name at evidence ``level``:
-        0 name characters suffice, 1 a lexicon entry, 人名 tag or unknown word is needed."""
-        compact = "".join(t.surface for t in toks)
-        kinds = [self.kind(t) for t in toks]
-        if len(compact) > 7 or None in kinds or compact in _STOP or not all(map(self.name_chars, toks)):
-            return False
-        if (
-            level == 0
-            or compact in self.lex.surnames
-            or compact in self.lex.given
-            or self.lexicon_name(compact)
-        ):
-            return True
-        if any(k in ("S", "M", "P", "L") for k in kinds):
-            return True
-        if len(toks) > 1 and all(len(t.surface) == 1 for t in toks):
-            return True  # no dictionary word: MeCab fell back to single characters (鴨|畑)
-        return all(k != "K" or is_unknown_word(t.surface) for k, t in zip(kinds, toks, strict=True))
-
-    # -- segments ---------------------------------------------------------------------
-    def segment(self, pos: int, backward: bool) -> list[Token]:
-        """Kanji tokens from ``pos`` outwards (nearest first), across at most one space."""
-        toks, text = self.tokens, self.text
-        starts, ends, surfaces = toks.starts, toks.ends, toks.surfaces
-        step = -1 if backward else 1
-        i = token_ending_at(self.context, pos) if backward else token_starting_at(self.context, pos)
-        out: list[Token] = []
-        spaced = False
-        while 0 <= i < len(starts) and len(out) < 5 and _usable_word(surfaces[i]):
-            out.append(toks[i])
-            nxt = i + step
-            if not 0 <= nxt < len(starts):
-                break
-            gap = text[ends[nxt] : starts[i]] if backward else text[ends[i] : starts[nxt]]
-            if gap == "" or (gap == " " and not spaced):
-                spaced = spaced or gap == " "
-                i = nxt
-            else:
-                break
-        return out
-
-    def kanji_name(self, pos: int, backward: bool, level: int) -> tuple[int, int] | None:
-        """The longest name in the kanji segment at ``pos`` (see :meth:`accept`)."""
-        seg = self.segment(pos, backward)
-        for n in range(len(seg), 0, -1):
-            part = seg[:n][::-1] if backward else seg[:n]
-            edge = part[0] if backward else part[-1]
-            glued = n < len(seg) and (seg[n].end == edge.start if backward else seg[n].start == edge.end)
-            if glued and (edge.pos[0] == "接尾辞" or (n == 1 and len(edge.surface) == 1)):
-                continue  # 入院|中|山田, 兄の高|血圧: a piece of a longer word
-            if self.accept(part, level):
-                return part[0].start, part[-1].end
-        if seg:  # lexicon names UniDic cuts across the word boundary (篠|﨑花|子)
-            start, end = (seg[-1].start, pos) if backward else (pos, seg[-1].end)
-            s = self.text[start:end]
-            for k in range(len(s) - 1):
-                cut = s[k:] if backward else s[: len(s) - k]
-                at = end - len(cut) if backward else start + len(cut)
-                aligned = token_starting_at if backward else token_ending_at
-                if " " not in cut and self.lexicon_name(cut) and aligned(self.context, at) >= 0:
-                    return (at, end) if backward else (start, at)
-        return None
-
-    def kana_given(self, pos: int, backward: bool) -> int | None:
-        """End (forward) or start (backward) of a kana given name at ``pos`` (くみ子, トメ):
-        a lexicon name, or a kana token UniDic tags as a given name."""
-        text, given = self.text, self.lex.given
-        for k in range(5, 1, -1):
-            cand = text[pos - k : pos] if backward else text[pos : pos + k]
-            if len(cand) == k and _KANA_GIVEN.fullmatch(cand) and (cand in given or _KANA_KO.fullmatch(cand)):
-                if cand[0] in _NOT_NAME_START:
-                    continue  # のお子さん, とし子 is fine
-                beyond = text[pos - k - 1 : pos - k] if backward else text[pos + k : pos + k + 1]
-                if beyond and _KANA_WORD.match(beyond) and not (backward and cand.endswith("子")):
-                    continue  # えみ|りー・ぶらうん: only part of a longer kana word
-                return pos - k if backward else pos + k
-        i = token_ending_at(self.context, pos) if backward else token_starting_at(self.context, pos)
-        if i >= 0 and self.tokens[i].pos[3] == "名" and _KANA_GIVEN.fullmatch(self.tokens[i].surface):
-            return self.tokens[i].start if backward else self.tokens[i].end
-        return None
-
-    # -- cue scans ----------------------------------------------------------------------
-    def before_cue(self, pos: int, level: int) -> Iterator[tuple[int, int, float]]:
-        """Names ending right before an honorific or title that starts at ``pos``."""
-        text = self.text
-        end = pos - 1 if pos > 0 and text[pos - 1] == " " else pos
-        if end <= 0:
-            return
-        if text[end - 1].isascii():
-            m = _ROMAJI_BACK.search(text, max(0, end - 60), end)
-            hit = self._romaji(m.start(), end, strict=False) if m else None
-            if hit:
-                yield hit
-            return
-        given = self.kana_given(end, backward=True)
-        if given is not None:  # 山田くみ子さん, 山田 トメ様: a kanji surname may precede
-            sei = self.kanji_name(given - (text[given - 1 : given] == " "), backward=True, level=level)
-            yield (sei[0] if sei else given), end, 0.9
-            return
-        kana = _KANA_RUN_BACK.search(text, max(0, end - 40), end)
-        if kana and token_starting_at(self.context, kana.start()) >= 0:
-            hit = self._katakana(kana.start(), end, need_name=level > 0)
-            if hit:
-                yield hit
-            return
-        name = self.kanji_name(end, backward=True, level=level)
-        if name:
-            yield name[0], name[1], 0.9 if level else 0.85
-        elif level == 0 and token_ending_at(self.context, end) < 0 and _KANJI_RUN.match(text, end - 1, end):
-            # The honorific was cut into the name's last token (陽|向く|ん, 石川 舞|殿): the
-            # head of that token ends the name, and the name may go on before it.
-            i = bisect_right(self.tokens.starts, end - 1) - 1
-            head = text[self.tokens.starts[i] : end]
-            if head in _STOP or not all(c in self.lex.name_kanji for c in head):
-                return
-            head_start = self.tokens.starts[i]
-            before = self.kanji_name(
-                head_start - (text[head_start - 1 : head_start] == " "), backward=True, level=0
-            )
-            start = before[0] if before else self.tokens.starts[i]
-            if end - start >= 2:
-                yield start, end, 0.75
-
-    def after_cue(self, pos: int, level: int, form: bool = False) -> Iterator[tuple[int, int, float]]:
-        """Names right after a role, relation or label that ends at ``pos``; ``form``: the
-        cue is a form field (氏名：), after which even a hiragana word is a name."""
-        text = self.text
-        pos = _FWD_SKIP.match(text, pos).end()  # type: ignore[union-attr]
-        if pos >= len(text):
-            return
-        if text[pos].isascii():
-            m = _ROMAJI_FWD.match(text, pos)
-            hit = self._romaji(pos, m.end(), strict=level > 0) if m else None
-            if hit:
-                yield hit
-            return
-        kana = _KANA_RUN_FWD.match(text, pos)
-        if kana and _KATAKANA_CHAR.match(text, pos - 1 if pos else 0, pos):
-            return  # ドクター|カー: a katakana cue glued to katakana is one word
-        if kana and token_ending_at(self.context, kana.end()) >= 0:
-            hit = self._katakana(pos, kana.end(), need_name=level > 0)
-            if hit:
-                yield hit
-            return
-        name = self.kanji_name(pos, backward=False, level=level)
-        if name is None and level:
-            loose = self.kanji_name(pos, backward=False, level=0)
-            if loose and _HONORIFIC_NEXT.match(text, loose[1]):
-                name = loose  # 妻の翼様: a weak cue before and an honorific after
-            elif loose and self.kana_given(loose[1] + (text[loose[1] : loose[1] + 1] == " "), backward=False):
-                name = loose  # 院長 金 さくら: the given name vouches for the surname
-        if name is None:
-            hira = _HIRAGANA_NAME.match(text, pos) if form else None
-            if hira and hira.group() not in _NOT_HIRAGANA_NAME and len(hira.group()) >= 3:
-                yield pos, hira.end(), 0.8  # 患者名：いちのせ まさお — hiragana after a form label
-            elif (given := self.kana_given(pos, backward=False)) is not None:
-                yield pos, given, 0.85
-            return
-        if text[name[1] - 1] in "殿様" and name[1] - name[0] > 2:
-            name = (name[0], name[1] - 1)  # 山田 拓|真殿: the honorific glued into a token
-        end = name[1]
-        more = self.kana_given(end + (text[end : end + 1] == " "), backward=False)
-        yield name[0], more or end, 0.9 if level else 0.85
-
-    def self_introduction(self, pos: int) -> Iterator[tuple[int, int, float]]:
-        """〇〇病院の山田です: a name between の and です (a caller introducing themselves)."""
-        for start, end, score in self.before_cue(pos, level=1):
-            if self.text[start - 1 : start] == "の":
-                yield start, end, score
-
-    def _katakana(self, start: int, end: int, need_name: bool) -> tuple[int, int, float] | None:
-        words = re.split("[・= ]", self.text[start:end])
-        while words and (words[0] in _KATA_STOP or words[0] in _ROLE_WORDS):  # ヘルパー ジョンさん → ジョン
-            start += len(words.pop(0)) + 1
-        for k, word in enumerate(words):
-            if k and word in _LABELS:  # アナ・サントス フリガナ: アナ・サントス
-                words = words[:k]
-                end = start + len(" ".join(words))
-                break
-        if not words or words[-1] in _KATA_STOP or (len(words) == 1 and len(words[0]) < 2):
-            return None
-        if need_name:
-            lo, hi = token_starting_at(self.context, start), token_ending_at(self.context, end)
-            named = lo >= 0 and hi >= 0 and any(t.pos[2] == "人名" for t in self.tokens[lo : hi + 1])
-            if not (named or len(words) > 1 or any(w in self.lex.foreign for w in words)):
-                return None
-        return start, end, 0.9
-
-    def _romaji(self, start: int, end: int, strict: bool) -> tuple[int, int, float] | None:
-        words = self.text[start:end].rstrip(" ").split(" ")
-        while words and words[0].rstrip(".") in _TITLE_WORDS:
-            start += len(words.pop(0)) + 1
-        lex = self.lex
-        known = [w.lower() in lex.romaji_surnames or w.lower() in lex.romaji_given for w in words]
-        if not words or not (any(known) or (not strict and any(not w.isupper() for w in words))):
-            return None
-        return start, start + len(" ".join(words)), 0.9
+class _DocScan(_Scan):
+    """The cue scans plus the rules that need no cue word."""
 
     # -- cue-less patterns ----------------------------------------------------------------
     def cueless(self) -> Iterator[tuple[int, int, float]]:
@@ -421,7 +126,7 @@ class _Scan:
         starts, ends, surfaces = toks.starts, toks.ends, toks.surfaces
         n = len(toks)
         places = [i for i in toks.indices(_PLACE_POS) if surfaces[i] in lex.surnames]  # 千葉瑠璃
-        for i in sorted(toks.indices(_SEI_POS) + places):
+        for i in sorted(self.sei + places):
             start, end = starts[i], ends[i]
             if i > 0 and ends[i - 1] == start and self._glued(surfaces[i - 1]):
                 continue
@@ -480,7 +185,7 @@ class _Scan:
             if _KATAKANA_OR_DOT.match(text, m.start() - 1 if m.start() else 0, m.start()):
                 continue
             # ジョン・スミスです: two katakana names joined by ・ (eponyms are protected later).
-            lo, hi = token_starting_at(self.context, m.start()), token_ending_at(self.context, m.end())
+            lo, hi = self.starting_at(m.start()), self.ending_at(m.end())
             words = m.group().split("・")
             named = sum(w in lex.foreign for w in words)
             if lo >= 0 and hi >= 0:
@@ -488,6 +193,190 @@ class _Scan:
             if named >= 2 or (named and len(words) >= 3):  # チャン・ティ・ラン
                 yield m.start(), m.end(), 0.75
         yield from _cueless_romaji(text, lex)
+
+    # -- slots: a name standing alone in a list, roster, signature or form field -----------
+    def slots(self, known: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
+        """Kanji words standing alone between separators (夜勤：知念、我如古 / 以上　我如古 /
+        成功（仲本） / 9:00　江刺家 / 所属長確認：鵜飼　2/21). Alone is how rosters, chat logs
+        and signatures write a name, and how few other words appear; still, the word must
+        prove itself: a UniDic 姓 or lexicon surname (鵜飼 is also a common noun), or a word
+        followed by a given name (廿日出 拓海). Weaker words — a surname that is also a place,
+        an unknown run of name characters — count in a list next to a proven name
+        (丹羽、及位、四釜) or in a field whose label names a person (麻酔：樋爪). Words the
+        other rules found (``known``) are not looked at again; they only link lists."""
+        text, lex = self.text, self.lex
+        found: list[tuple[int, int, int]] = []  # (start, end, 3 known / 2 proven / 1 weak)
+        known_ends: dict[int, int] = {}
+        for s, e, _score in known:
+            known_ends[s] = max(e, known_ends.get(s, e))
+        surnames, name_kanji = lex.surnames, lex.name_kanji
+        sei_starts = {self.tokens.starts[i] for i in self.sei}
+        first = _SLOT_AT_START.match(text)
+        for m in chain((first,) if first else (), _SLOT.finditer(text)):
+            start, end = m.span(1)
+            if known_ends.get(start, -1) >= end:
+                found.append((start, end, 3))
+                continue
+            word = m.group(1)
+            if end - start > 5 or word in _STOP or word in _CUE_WORDS:
+                continue
+            if text[end : end + 1] == " " and (full := self.full_name_at(start)) is not None:
+                found.append((full[0], full[1], 2))
+                continue
+            if word[-1] in _SIGN_SUFFIX and len(word) > 2 and self.starting_at(end - 1) >= 0:
+                word, end = word[:-1], end - 1  # 左右田受, 山田印
+            if not 2 <= len(word) <= 4 or (
+                word not in surnames and start not in sei_starts and not name_kanji.issuperset(word)
+            ):
+                continue  # cheap tests first: most slots hold 朝食後, 女性, 既往歴 …
+            grade = self._slot_grade(start, end, word)
+            if grade == 1 and _STRONG_SLOT_BEFORE.search(text, max(0, start - 12), start):
+                grade = 2  # 麻酔：樋爪, 以上　我如古: the label or the sign-off vouches
+            if grade:
+                found.append((start, end, grade))
+        proven = [g >= 2 for _s, _e, g in found]
+
+        def linked(j: int, k: int) -> bool:  # found[j] and found[k] are neighbours in a list
+            return 0 <= j < k < len(found) and bool(_LIST_GAP.fullmatch(text, found[j][1], found[k][0]))
+
+        for k in [*range(len(found)), *reversed(range(len(found)))]:  # A、B、C: weak next to proven
+            if not proven[k]:
+                proven[k] = (k > 0 and proven[k - 1] and linked(k - 1, k)) or (
+                    k + 1 < len(found) and proven[k + 1] and linked(k, k + 1)
+                )
+        for k, (start, end, grade) in enumerate(found):
+            if grade == 3:
+                continue
+            line_end = text[start - 1 : start] == " " and text[end : end + 1] in ("\n", "")
+            if not proven[k] and not (line_end and text[start:end] in lex.surnames):
+                continue  # a lone weak word — but 株式会社ノースケア札幌 木下⏎ signs a line
+            more = self._given_after_space(end)
+            yield start, more or end, 0.8 if grade == 2 else 0.7
+
+    def _slot_grade(self, start: int, end: int, word: str) -> int:
+        """2: a lexicon surname or one token UniDic tags 姓; 1: a surname that is also a
+        place (丹羽), or name characters MeCab cut into pieces (及|位); 0: anything else."""
+        toks = self.tokens
+        i = self.starting_at(start)
+        if i < 0:
+            return 0
+        single = toks.ends[i] == end
+        if word in self.lex.surnames:
+            if not single and self.ending_at(end) < 0:
+                return 0
+            return 1 if single and toks.pos[i][2] == "地名" else 2
+        if single and toks.pos[i][3] == "姓":
+            return 2
+        if single and toks.pos[i][2] in ("人名", "地名"):
+            return 1  # 知念 (a place to UniDic): a name in a list of names
+        if not self.lex.name_kanji.issuperset(word):
+            return 0
+        if single:  # a word UniDic does not know (one unknown-word token)
+            return 1 if is_unknown_word(word) else 0
+        return 1 if self.ending_at(end) >= 0 else 0  # 及|位: MeCab's pieces
+
+    def _given_after_space(self, end: int) -> int | None:
+        """End of a given name after ``end`` and one or two spaces, else None."""
+        gap = _NAME_GAP.match(self.text, end)
+        if gap is None:
+            return None
+        pos = gap.end()
+        return self.given_after(pos) or self.kana_given(pos, backward=False) or self.kana_given_loose(pos)
+
+    # -- foreign names in katakana joined by =, ・ or a space ---------------------------
+    def katakana_joined(self) -> Iterator[tuple[int, int, float]]:
+        """シルヴァ=オリヴェイラ マリア: katakana words joined by =, ・ or one space, at least
+        two of them tagged 人名 by UniDic or foreign lexicon names."""
+        toks, text, foreign = self.tokens, self.text, self.lex.foreign
+        if not _KANA_PAIR.search(text):
+            return
+        n, done = len(toks), -1
+        for i in toks.indices(_FOREIGN_POS):
+            if toks.starts[i] < done or not _KATAKANA_WORD.fullmatch(toks.surfaces[i]):
+                continue
+            hi = last = i
+            count = 1
+            while hi + 1 < n:
+                nxt = hi + 1
+                gap = text[toks.ends[hi] : toks.starts[nxt]]
+                if gap == "" and toks.surfaces[nxt] in _KANA_JOINERS and nxt + 1 < n:
+                    nxt += 1
+                    if toks.starts[nxt] != toks.ends[nxt - 1]:
+                        break
+                elif gap != " ":
+                    break
+                word = toks.surfaces[nxt]
+                if not _KATAKANA_WORD.fullmatch(word) or word in _KATA_STOP:
+                    break
+                if toks.pos[nxt][2] == "人名" or word in foreign:
+                    count, last = count + 1, nxt
+                hi = nxt
+            done = toks.ends[hi]
+            start = toks.starts[i]
+            if count >= 2 and not (start and _KATAKANA_OR_DOT.match(text, start - 1)):
+                yield start, toks.ends[last], 0.75
+
+    # -- document-level propagation ---------------------------------------------------
+    def propagate(self, found: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
+        """Every other occurrence of a name found in this text (雲母 結衣さん … 母（雲母 晴美）
+        … 雲母）: a name found once, with a cue, is a name wherever it stands alone — the
+        surname and given name of a full name included."""
+        text = self.text
+        words: set[str] = set()
+        seen: set[str] = set()
+        for start, end, _score in found:
+            name = text[start:end]
+            if name not in seen:
+                seen.add(name)
+                words.update(self._name_parts(start, end))
+        for word in words:
+            at = text.find(word)
+            while at >= 0:
+                end = at + len(word)
+                if self._stands_alone(at, end):
+                    yield at, end, 0.7
+                at = text.find(word, end)
+
+    def _name_parts(self, start: int, end: int) -> Iterator[str]:
+        """The strings worth looking for elsewhere: the name, and its surname and given name."""
+        text, lex, toks = self.text, self.lex, self.tokens
+        name = text[start:end]
+        parts = _PART_SPLIT.split(name)
+        if len(parts) == 1 and _KANJI_WORD.fullmatch(name):  # 雲母晴美: the surname by tags or lexicon
+            i = self.starting_at(start)
+            if i >= 0 and toks.ends[i] < end and (toks.pos[i][3] == "姓" or toks.surfaces[i] in lex.surnames):
+                parts.append(toks.surfaces[i])
+        if len(parts) > 1:
+            parts.append(name.replace(" ", ""))
+        for part in parts:
+            if (
+                len(part) < 2
+                or part in _STOP
+                or part in _CUE_WORDS
+                or part in _NOT_GIVEN_KANA
+                or part in EN_STOP
+            ):
+                continue
+            if part.isascii() and (len(part) < 3 or not part[0].isupper() or part.lower() in _EN_AMBIGUOUS):
+                continue
+            yield part
+
+    def _stands_alone(self, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` is a whole word: no letter of its script glued on either
+        side (雲母 in 雲母晴美 is fine: a given name follows; not 長谷川 in 長谷川式), save a
+        cue word or honorific (母山田, 山田様)."""
+        text = self.text
+        if start and _script_glued(text[start - 1], text[start]):
+            i = self.ending_at(start)
+            if i < 0 or self.tokens.surfaces[i] not in _CUE_WORDS or not _KANJI_RUN.match(text, start):
+                return False
+        if end < len(text) and _script_glued(text[end - 1], text[end]):
+            j = self.starting_at(end)
+            if j < 0 or not _KANJI_RUN.match(text, end):
+                return False
+            nxt = self.tokens.surfaces[j]
+            return nxt in _CUE_WORDS or nxt in _SIGN_SUFFIX or self.kind(self.tokens[j]) == "M"
+        return True
 
     def _given_run(self, j: int, min_chars: int = 2) -> int | None:
         """End of a given name of ``min_chars``–3 kanji from token ``j`` that ends at a
@@ -533,11 +422,6 @@ class _Scan:
         return spaced and bool(_KANA_WORD.fullmatch(a)) and bool(_KANA_WORD.fullmatch(b))
 
 
-def _usable_word(surface: str) -> bool:
-    """Whether a word may be part of a kanji name (not a stop or cue word)."""
-    return surface not in _STOP and surface not in _CUE_WORDS and _KANJI_WORD.fullmatch(surface) is not None
-
-
 @RECOGNIZERS.register("names.person")
 class PersonRecognizer(Recognizer):
     """Personal names (patients, family, staff) in kanji, kana and romaji, found with
@@ -557,15 +441,20 @@ class PersonRecognizer(Recognizer):
         found: set[tuple[int, int, float]] = set()
         if self._extra is not None:
             found.update((m.start(), m.end(), 1.0) for m in self._extra.finditer(text))
-        scan = _Scan(context, _lexicons())
+        scan = _DocScan(context, _lexicons())
         found.update(self._cued(scan))
         found.update(scan.cueless())
+        found.update(scan.slots(found))
+        found.update(scan.katakana_joined())
+        if _ASCII_UPPER.search(text):
+            found.update(english_names(text, scan.lex))
         found.update(_readings(scan, found))
+        found.update(scan.propagate(found))
         return [Span(s, e, "PERSON", score) for s, e, score in outermost(found)]
 
     @staticmethod
     def _cued(scan: _Scan) -> Iterator[tuple[int, int, float]]:
-        text, context = scan.text, scan.context
+        text = scan.text
         for m in _CUE_RE.finditer(text):
             word, start, end = m.group(), m.start(), m.end()
             if word.isascii():
@@ -573,8 +462,8 @@ class PersonRecognizer(Recognizer):
                     text, end
                 ):
                     continue  # "ST" in "STEMI", "Dr" in "Drug"
-            elif token_ending_at(context, end) < 0 or (
-                token_starting_at(context, start) < 0
+            elif scan.ending_at(end) < 0 or (
+                scan.starting_at(start) < 0
                 and not (
                     word in _KANA_HONORIFICS and _KANJI_RUN.match(text, start - 1 if start else 0, start)
                 )
@@ -591,7 +480,8 @@ class PersonRecognizer(Recognizer):
             if word in _LABELS:
                 sep = _LABEL_SEP.match(text, end)
                 if sep:
-                    yield from _name_list(scan, sep.end(), level=0, form=":" in sep.group())
+                    form = ":" in sep.group() or ")" in sep.group()
+                    yield from _name_list(scan, sep.end(), level=0, form=form)
             elif word in _DEPARTMENT_CUES:
                 if text[end : end + 1] == " ":  # 明星病院 内科 林 零: a signature line
                     yield from scan.after_cue(end, level=1)
@@ -635,18 +525,6 @@ def outermost(found: Iterable[tuple[int, int, float]]) -> list[tuple[int, int, f
     return kept
 
 
-def _cueless_romaji(text: str, lex: _Lexicons) -> Iterator[tuple[int, int, float]]:
-    """Two capitalised words that are a lexicon surname and given name (Taro Yamada)."""
-    for m in _ROMAJI_PAIR.finditer(text):
-        if _ASCII_LETTER.match(text, m.start() - 1 if m.start() else 0, m.start()):
-            continue
-        a, b = m.group(1).lower(), m.group(2).lower()
-        if (a in lex.romaji_surnames and b in lex.romaji_given) or (
-            a in lex.romaji_given and b in lex.romaji_surnames
-        ):
-            yield m.start(), m.end(), 0.85
-
-
 def _readings(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
     """The same name in another script next to a found one: a kana or romaji reading in
     brackets (山田太郎(ヤマダ タロウ)), the kanji form after a reading or romaji name
@@ -656,22 +534,32 @@ def _readings(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple
     for start, end, _ in list(spans):
         other = _OTHER_FORM.match(text, end)
         if other and _KANJI_WORD.match(text, other.end()):  # the kanji form, as after a label
-            for a, b, _score in scan.after_cue(other.end(), level=0):
-                if "(" not in other.group() or text[b : b + 1] == ")":
-                    yield a, b, 0.85
+            if _KANJI_RUN.search(text, start, end) is None:
+                for a, b, _score in scan.after_cue(other.end(), level=0):
+                    if ("(" not in other.group() or text[b : b + 1] == ")") and text[
+                        a:b
+                    ] not in _NOT_OTHER_FORM:
+                        yield a, b, 0.85
+            elif "(" in other.group():  # after a kanji name only itself, spaced: 王偉（王 偉）
+                close = text.find(")", other.end(), other.end() + 12)
+                if close > 0 and text[other.end() : close].replace(" ", "") == text[start:end].replace(
+                    " ", ""
+                ):
+                    yield other.end(), close - (text[close - 1] == " "), 0.85
         m = _READING_AFTER.match(text, end)
         if m and m.group("a"):
-            yield m.start("a"), m.end("a"), 0.8
+            if not any(w in EN_STOP for w in m.group("a").split()):
+                yield m.start("a"), m.end("a"), 0.8
         elif m:
             words = re.split("[ ・]", m.group("r"))
             if m.group("r").isascii():  # Jose Rodriguez, YAMADA Taro; not MSW, Dr
                 ok = any(
                     w.lower() in lex.romaji_surnames or w.lower() in lex.romaji_given for w in words
                 ) or (
-                    not any(w in _TITLE_WORDS for w in words)
+                    not any(w in _TITLE_WORDS or w in EN_STOP for w in words)
                     and all(_TITLE_CASE.fullmatch(w) or (len(words) > 1 and w.isupper()) for w in words)
-                    and any(_TITLE_CASE.fullmatch(w) for w in words)
-                )  # Wei WANG, Jose Rodriguez
+                    and (any(_TITLE_CASE.fullmatch(w) for w in words) or min(map(len, words)) >= 2)
+                )  # Wei WANG, Jose Rodriguez, JOAO PEDRO DA SILVA
             else:
                 ok = not any(w in _KATA_STOP or w in _ROLE_WORDS for w in words)
             if ok:
