@@ -62,6 +62,7 @@ test-slow: install
 bench: install
 	$(BIN)/pip install --progress-bar off -e '.[bench]'
 	$(BIN)/python -m pytest bench -s -q --benchmark-columns=min,mean,median,ops --benchmark-sort=name
+	$(BIN)/python bench/deid_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info
