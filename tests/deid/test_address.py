@@ -237,3 +237,31 @@ def test_pathological_inputs_stay_fast(raw: str) -> None:
     AddressRecognizer().analyze(context)
     PostalCodeRecognizer().analyze(context)
     assert time.perf_counter() - start < 2.0
+
+
+# --- recall rules: foreign street addresses, romaji town before its number -------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Clinic\n27 Merrion Square, Dublin 4, Ireland\nTel: +353", "27 Merrion Square, Dublin 4, Ireland"),
+        ("lives at 48A Elm Street, London SW3 4QP.", "48A Elm Street, London SW3 4QP"),
+        ("Flat 2, 9 Rose Lane, Leeds, Tel 0113", "Flat 2, 9 Rose Lane, Leeds"),
+        ("moving to Umeda 3-4-15, Kita-ku, Osaka soon", "Umeda 3-4-15, Kita-ku, Osaka"),
+    ],
+)
+def test_recall_rules_find_addresses(raw: str, expected: str) -> None:
+    assert found(AddressRecognizer(), raw) == [expected]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "He walked 3 blocks down the Main Street",  # no house number before the street
+        "The 2 St",
+        "Rua Augusta sem número",
+    ],
+)
+def test_recall_rules_leave_non_addresses(raw: str) -> None:
+    assert found(AddressRecognizer(), raw) == []

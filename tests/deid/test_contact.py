@@ -308,3 +308,11 @@ def test_pathological_inputs_stay_fast(raw: str) -> None:
     for cls in (PhoneRecognizer, EmailRecognizer, UrlRecognizer):
         cls().analyze(context)
     assert time.perf_counter() - start < 2.0
+
+
+def test_id_word_must_label_the_number_directly() -> None:
+    # a person's name between 保険 and the number: it is that person's phone, not an ID
+    assert found(PhoneRecognizer(), "窓口：国民保険課 高木　0155-24-7781") == ["0155-24-7781"]
+    assert found(PhoneRecognizer(), "保険証番号: 0155247781") == []
+    assert found(PhoneRecognizer(), "患者ID 0907654321") == []
+    assert found(PhoneRecognizer(), "カルテ No. 0312349876") == []

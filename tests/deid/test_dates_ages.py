@@ -331,3 +331,45 @@ def test_pathological_inputs_stay_fast(raw: str) -> None:
     DateRecognizer().analyze(context)
     AgeRecognizer().analyze(context)
     assert time.perf_counter() - start < 2.0
+
+
+# --- recall rules: clause heads, times on the next line, lab values, foreign records --------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("退院先の候補とし、2/17 面談に同席。", "2/17"),  # a month/day opening a clause
+        ("夜勤メモ 11/4\n22:10 巡視", "11/4"),  # a time on the next line
+        ("あり、Cr 1.42（9/18）。", "9/18"),  # the day a value was measured
+        ("Próximo retorno: 23/11", "23/11"),  # day/month after a foreign date label
+        ("Fecha: 7/3", "7/3"),
+        ("Data: 27.08.2023", "27.08.2023"),
+        ("nascido em 9 de abril de 1951", "9 de abril de 1951"),
+        ("vu le 14 juin 2022", "14 juin 2022"),
+        ("am 3. Oktober 2021 aufgenommen", "3. Oktober 2021"),
+        ("consulta em outubro de 2023", "outubro de 2023"),
+    ],
+)
+def test_recall_rules_find_dates(raw: str, expected: str) -> None:
+    assert found(DateRecognizer(), raw) == [expected]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "視力表で誤読 6/19、再検査予定",  # a count of errors, not a date
+        "誤答 7/24",
+        "改善あり、1/2 程度に減量",  # a fraction opening a clause
+        "転移あり、3/4 に縮小",
+        "pN2(4/21)",  # a stage and a ratio
+        "MMT 3(4/5)",
+        "VAS: 23/10",  # day/month only after a date label
+        "比 14/3",
+        "v2.3.2021",  # a version, not a date
+        "build1.4.2020",
+        "Maio de ouro",  # a month name needs a day or a year
+    ],
+)
+def test_recall_rules_leave_non_dates(raw: str) -> None:
+    assert found(DateRecognizer(), raw) == []

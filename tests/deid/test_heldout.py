@@ -31,9 +31,12 @@ def _load_helper() -> Any:
 
 heldout = _load_helper()
 
-# The integrator tightens these (targets: recall >= 0.99, precision >= 0.95, masked <= 2%).
-MIN_CHAR_RECALL = 0.97
-MIN_CHAR_PRECISION = 0.95
+# Regression floors just under what the engine reaches on this set (2026-11-28: recall
+# 0.9915, precision 0.9947, masked 0). Its dev half was used to tune the recognizers, so
+# it is no longer an unbiased estimate: heldout2 (blind) is. Issue targets: recall >= 0.99,
+# precision >= 0.95, protected terms masked <= 2%.
+MIN_CHAR_RECALL = 0.985
+MIN_CHAR_PRECISION = 0.98
 MAX_PROTECTED_MASKED = 0.02
 CONTEXT = 20
 

@@ -48,9 +48,12 @@ heldout = _load_helper()
 FIXTURE2 = Path(__file__).resolve().parent / "fixtures" / "heldout2.txt"
 
 # Provisional; the integrator sets the final thresholds.
-MIN_CHAR_RECALL = 0.90
-MIN_CHAR_PRECISION = 0.90
-MAX_PROTECTED_MASKED = 0.05
+# Regression floors just under the engine's figures on this set (2026-11-28: recall 0.9531,
+# precision 0.9970, masked 0). Written blind; only its dev half (even ids) was ever shown to
+# the recognizers' authors, so its odd half remains an honest estimate (recall 0.929).
+MIN_CHAR_RECALL = 0.945
+MIN_CHAR_PRECISION = 0.98
+MAX_PROTECTED_MASKED = 0.02
 MIN_DOCUMENTS = 45
 CONTEXT = 20
 SHOW = os.environ.get("JMEDLLM_SHOW_MISSES") == "1"

@@ -422,3 +422,52 @@ def test_pathological_inputs_stay_fast(raw: str) -> None:
     for cls in (PatientIdRecognizer, MyNumberRecognizer, InsuranceIdRecognizer, OtherIdRecognizer):
         cls().analyze(context)
     assert time.perf_counter() - start < 2.0
+
+
+# --- recall rules: notes after labels, kanji in codes, foreign labels, trial registries ------
+
+
+@pytest.mark.parametrize(
+    ("recognizer", "raw", "expected"),
+    [
+        (InsuranceIdRecognizer, "公費負担者番号（変更後）：38172604", "38172604"),
+        (PatientIdRecognizer, "患者番号（旧）：Z00917", "Z00917"),
+        (OtherIdRecognizer, "照会番号：K5-検-00317", "K5-検-00317"),
+        (PatientIdRecognizer, "Hospital No. TQMC-0071123", "TQMC-0071123"),
+        (PatientIdRecognizer, "Chart #: 5580213", "5580213"),
+        (PatientIdRecognizer, "Prontuário: 2023-00417", "2023-00417"),
+        (PatientIdRecognizer, "NHS number 485 777 3456", "485 777 3456"),
+        (PatientIdRecognizer, "診療録番号：00712245", "00712245"),
+        (OtherIdRecognizer, "外国人登録番号 B7654321", "B7654321"),
+        (OtherIdRecognizer, "Passport No. K87654321", "K87654321"),
+        (OtherIdRecognizer, "SSN 321-54-9876", "321-54-9876"),
+        (OtherIdRecognizer, "Our ref: TM/4471", "TM/4471"),
+        (InsuranceIdRecognizer, "Policy No. ZX-778812", "ZX-778812"),
+        (InsuranceIdRecognizer, "Member ID: Q998877665", "Q998877665"),
+    ],
+)
+def test_recall_rules_find_ids(recognizer: type[Recognizer], raw: str, expected: str) -> None:
+    assert values(recognizer(), raw) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("recognizer", "raw"),
+    [
+        (PatientIdRecognizer, "研究登録番号：jRCT1031220456"),  # a study's public registration
+        (OtherIdRecognizer, "研究登録番号：jRCT1031220456"),
+        (OtherIdRecognizer, "試験番号 UMIN000045678"),
+        (PatientIdRecognizer, "外国人登録番号 B7654321"),  # not the patient's number
+        (PatientIdRecognizer, "Case 3 was discharged"),  # no number label
+        (OtherIdRecognizer, "Reference range 3.5-5.0"),
+        (OtherIdRecognizer, "XRef 12345"),
+        (InsuranceIdRecognizer, "Group 3 patients"),
+        (OtherIdRecognizer, "照会番号：検-00317"),  # the code must start with a letter or digit
+    ],
+)
+def test_recall_rules_leave_non_ids(recognizer: type[Recognizer], raw: str) -> None:
+    assert values(recognizer(), raw) == []
+
+
+def test_registered_patient_label_keeps_patient_words() -> None:
+    assert values(PatientIdRecognizer(), "症例登録番号：R-00123") == ["R-00123"]
+    assert values(PatientIdRecognizer(), "登録番号：A1234567") == ["A1234567"]

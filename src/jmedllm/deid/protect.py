@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from itertools import compress, count
 
 from jmedllm.core.jatext.normalization import normalize
 from jmedllm.deid.base import TextContext
@@ -87,7 +88,7 @@ def find_protected_terms(context: TextContext, extra: Sequence[str] = ()) -> lis
     normalised like the text, so full-width spellings match.
     """
     text = context.text
-    spans = [(m.start(), m.end()) for m in _eponym_regex().finditer(text)]
+    spans = [m.span() for m in _eponym_regex().finditer(text)]
     extra_re = _extra_regex(tuple(extra)) if extra else None
     if extra_re is not None:
         spans.extend((m.start(), m.end()) for m in extra_re.finditer(text))
@@ -102,7 +103,10 @@ def _rule_spans(context: TextContext) -> list[tuple[int, int]]:
     surnames = load_lexicon("surnames")
     starts, ends, surfaces, pos = m.starts, m.ends, m.surfaces, m.pos
     found = []
-    for i in [i for i, s in enumerate(surfaces) if s in heads and i > 0]:
+    # The candidate tokens picked in C (map/compress): most documents hold a few of them.
+    for i in compress(count(), map(heads.__contains__, surfaces)):
+        if not i:
+            continue
         # Cheapest test first: the token right before the term word must be a name.
         start = starts[i]
         if ends[i - 1] != start or not _name_like(surfaces[i - 1], pos[i - 1], surnames):

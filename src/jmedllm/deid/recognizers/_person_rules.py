@@ -62,20 +62,29 @@ _LABEL_SEP = re.compile(r"(?:\([^()\n]{1,8}\))? *: *|\) *| +")  # (ふりがな)
 _COLON = re.compile(r" *:")
 _LIST_SEP = re.compile(r" ?[、,] ?")
 _FWD_SKIP = re.compile(r"\.? *(?::|の|\()? *(?:(?:Dr|DR|Mr|Mrs|Ms|Miss|Prof)\.? ?)?")
+_FWD_SKIP_FIRST = frozenset(".:の( DMP")  # the characters a non-empty _FWD_SKIP match starts with
 _KANA_RUN_FWD = re.compile(f"[{KATAKANA}]+(?:[・= ][{KATAKANA}]+){{0,4}}")
 _KANA_RUN_BACK = re.compile(f"[{KATAKANA}]+(?:[・= ][{KATAKANA}]+){{0,4}}\\Z")
 _ROMAJI_WORD = "[A-Z][A-Za-z'\\-]+"
 _ROMAJI_FWD = re.compile(f"{_ROMAJI_WORD}(?: {_ROMAJI_WORD}){{0,4}}")
 _ROMAJI_BACK = re.compile(f"(?<![A-Za-z.])(?:{_ROMAJI_WORD} ){{0,2}}{_ROMAJI_WORD}\\Z")
+_ROMAJI_LAST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'-")  # ends a _ROMAJI_WORD
 # No lookbehind at the start: it would stop re from skipping ahead to candidate characters;
 # the boundaries are checked on the (few) matches instead.
-_ROMAJI_PAIR = re.compile(r"([A-Z][a-z]+|[A-Z]{2,}) ([A-Z][a-z]+|[A-Z]{2,})(?![A-Za-z])")
+# Each word is [A-Z][a-z]+ or [A-Z]{2,}, written with the capital first so that re can skip
+# ahead to capitals.
+_ROMAJI_PAIR = re.compile(r"([A-Z](?:[a-z]+|[A-Z]+)) ([A-Z](?:[a-z]+|[A-Z]+))(?![A-Za-z])")
 _KANJI_WORD = re.compile(f"[{KANJI}]+(?:ノ[{KANJI}]+)?")  # 一ノ瀬 is a kanji name too
 _KANJI_RUN = re.compile(f"[{KANJI}]{{1,10}}")
 _KANA_GIVEN = re.compile(f"[{HIRAGANA}]{{1,4}}子?|[{KATAKANA}]{{1,4}}子|[{KATAKANA}]{{2,4}}")
 # Kana + 子 is a given name on its own (ヨシ子, みつ子): no lexicon needed.
 _KANA_KO = re.compile(f"[{HIRAGANA}{KATAKANA}]{{2,3}}子")  # not は子(宮), と子(ども)
 _NOT_NAME_START = frozenset("のはがをにとでもへやおご")
+# The characters a kana given name may start with (hiragana, katakana), and end with (+ 子):
+# most positions kana_given() is asked about hold neither, and are answered at once.
+_KANA_CHARS = frozenset(c for c in map(chr, range(0x3000, 0x3100)) if re.match(f"[{HIRAGANA}{KATAKANA}]", c))
+_KANA_GIVEN_LAST = _KANA_CHARS | {"子"}
+_KATAKANA_CHARS = frozenset(c for c in _KANA_CHARS if re.match(f"[{KATAKANA}]", c))
 _KANA_WORD = re.compile(f"[{HIRAGANA}{KATAKANA}]+")
 _ASCII_LETTER = re.compile("[A-Za-z]")
 _KATAKANA_CHAR = re.compile(f"[{KATAKANA}]")
@@ -92,6 +101,9 @@ _PERSON_FIELD = re.compile(f"[者医師帯勤当係番長士員手直記録責�
 _FIELD_END = re.compile(r"[ ]?(?:\n|$|[(、,。/]| {2})")
 _KATAKANA_FULL = re.compile(f"[{KATAKANA}]{{2,}}(?:・[{KATAKANA}]{{2,}})+(?![{KATAKANA}・])")
 _KATAKANA_OR_DOT = re.compile(f"[{KATAKANA}・]")
+# What every match of _KATAKANA_FULL holds (a cheap test before the costly scan): katakana,
+# ・ and katakana, written ・ first so that re skips ahead to the (rare) ・.
+_KATAKANA_DOT = re.compile(f"・(?<=[{KATAKANA}]・)(?=[{KATAKANA}])")
 _HIRAGANA_NAME = re.compile(f"[{HIRAGANA}ー]{{2,8}}(?:[ ・][{HIRAGANA}ー]{{1,8}}){{0,3}}(?![{HIRAGANA}ー])")
 _NOT_HIRAGANA_NAME = frozenset(_words("なし ありません ふめい みてい いない とくになし しらない わからない"))
 _READING_BEFORE = re.compile(f"([{KATAKANA}]+(?:[ ・][{KATAKANA}]+){{0,3}}) ?\\(\\Z")
@@ -145,7 +157,8 @@ _STRONG_SLOT_BEFORE = re.compile(
 _FOREIGN_POS = ("名詞", "固有名詞", "人名", "一般")
 _KATAKANA_WORD = re.compile(f"[{KATAKANA}]{{2,}}")
 _KANA_JOINERS = frozenset("=・")
-_KANA_PAIR = re.compile(f"[{KATAKANA}][= ・][{KATAKANA}]")
+# Katakana, a joiner and katakana (only searched for): the joiner first, as re skips ahead to it.
+_KANA_PAIR = re.compile(f"[= ・](?<=[{KATAKANA}][= ・])(?=[{KATAKANA}])")
 _PART_SPLIT = re.compile("[ ・=]+|, ")
 # English given names that are also everyday words: not looked for on their own.
 _EN_AMBIGUOUS = frozenset(
@@ -232,6 +245,10 @@ class _Scan:
         self.tokens: Morphemes = morphemes(context)
         self._starts, self._ends = self.tokens.starts, self.tokens.ends
         self.sei = self.tokens.indices(_SEI_POS)  # tokens UniDic tags 人名 姓 (several rules use them)
+        # Answers of kind_of() and lexicon_name(): rules ask about the same words repeatedly.
+        # Kept for this text only, so that no names outlive it.
+        self._kinds: dict[tuple[str, tuple[str, str, str, str]], str | None] = {}
+        self._names: dict[str, bool] = {}
 
     def starting_at(self, pos: int) -> int:
         """Index of the token that starts at ``pos``, or -1."""
@@ -248,30 +265,36 @@ class _Scan:
         """S surname, M given name, P either (foreign), L place (surname-like), K other kanji
         word (UniDic tags name characters as prefixes, suffixes, even symbols: 七|夏, 猪|畑,
         𠮷|田); None for anything that cannot be part of a name."""
-        s, pos, lex = tok.surface, tok.pos, self.lex
-        multi = len(s) > 1
-        if s in lex.surnames and (multi or pos[2] in ("人名", "地名")):
-            return "S"
-        if s in lex.given and (multi or pos[2] == "人名"):
-            return "M"
-        if pos[2] == "人名":
-            return {"姓": "S", "名": "M"}.get(pos[3], "P")
-        if pos[2] == "地名" or pos[1] == "固有名詞":
-            return "L"  # places and other proper nouns: many surnames are both (立石, 福島)
-        if _KANJI_WORD.fullmatch(s):
-            return "K"
-        return None
+        return self.kind_of(tok.surface, tok.pos)
+
+    def kind_of(self, s: str, pos: tuple[str, str, str, str]) -> str | None:
+        """:meth:`kind` of the word ``s`` with part of speech ``pos``."""
+        found = self._kinds.get((s, pos), "")
+        if found == "":
+            found = self._kinds[s, pos] = _kind(s, pos, self.lex)
+        return found
 
     def name_chars(self, tok: Token) -> bool:
-        if tok.pos[2] in ("人名", "地名"):
+        return self.name_chars_of(tok.surface, tok.pos, tok.start)
+
+    def name_chars_of(self, surface: str, pos: tuple[str, str, str, str], start: int) -> bool:
+        """:meth:`name_chars` of the word ``surface`` with part of speech ``pos`` at ``start``."""
+        if pos[2] in ("人名", "地名"):
             return True
-        plain = _VS.sub("", tok.surface)  # 辻󠄀: the variation selector is its own token
-        return all(c in self.lex.name_kanji for c in plain) and (bool(plain) or tok.start > 0)
+        plain = _VS.sub("", surface)  # 辻󠄀: the variation selector is its own token
+        return all(c in self.lex.name_kanji for c in plain) and (bool(plain) or start > 0)
 
     def lexicon_name(self, s: str) -> bool:
         """Whether kanji ``s`` is a lexicon name: surname, given name, or surname + given name."""
+        found = self._names.get(s)
+        if found is None:
+            found = self._names[s] = self._lexicon_name(s)
+        return found
+
+    def _lexicon_name(self, s: str) -> bool:
         lex = self.lex
-        s = _VS.sub("", s)
+        if s and max(s) >= "\ufe00":  # variation selectors lie above U+FE00
+            s = _VS.sub("", s)
         if s in _STOP or len(s) < 2:
             return False
         if s in lex.surnames or s in lex.given:
@@ -287,33 +310,62 @@ class _Scan:
     def accept(self, toks: list[Token], level: int) -> bool:
         """Whether kanji tokens ``toks`` (in text order) read as a name at evidence ``level``:
         0 name characters suffice, 1 a lexicon entry, 人名 tag or unknown word is needed."""
-        compact = "".join(t.surface for t in toks)
-        kinds = [self.kind(t) for t in toks]
-        if len(compact) > 7 or None in kinds or compact in _STOP:
+        return self._accepts([t.surface for t in toks], [t.pos for t in toks], [t.start for t in toks], level)
+
+    def _accepts(
+        self,
+        surfaces: list[str],
+        poss: list[tuple[str, str, str, str]],
+        starts: list[int],
+        level: int,
+        kanji: bool = False,
+    ) -> bool:
+        """:meth:`accept` of the words ``surfaces`` with parts of speech ``poss`` at ``starts``;
+        ``kanji``: all of them are kanji words (of a :meth:`segment`), which have a kind."""
+        compact = surfaces[0] if len(surfaces) == 1 else "".join(surfaces)
+        if len(compact) > 7 or compact in _STOP:
             return False
-        if compact in self.lex.surnames or compact in self.lex.given or self.lexicon_name(compact):
+        kinds = None if kanji else list(map(self.kind_of, surfaces, poss))
+        if kinds is not None and None in kinds:
+            return False
+        lex = self.lex
+        if compact in lex.surnames or compact in lex.given or self.lexicon_name(compact):
             return True  # before the character test: 仲村|渠, 廿|日出, 御|園生 hold rarer kanji
-        if not all(map(self.name_chars, toks)):
+        if not all(map(self.name_chars_of, surfaces, poss, starts)):
             return False
-        if level == 0 or any(k in ("S", "M", "P", "L") for k in kinds):
+        if level == 0:
             return True
-        if len(toks) > 1 and all(len(t.surface) == 1 and t.pos[2] != "助数詞可能" for t in toks):
+        if kinds is None:
+            kinds = list(map(self.kind_of, surfaces, poss))
+        if any(k in ("S", "M", "P", "L") for k in kinds):
+            return True
+        if len(surfaces) > 1 and all(
+            len(w) == 1 and p[2] != "助数詞可能" for w, p in zip(surfaces, poss, strict=True)
+        ):
             return True  # no dictionary word: MeCab fell back to single characters (鴨|畑), not 月|日
-        return all(k != "K" or is_unknown_word(t.surface) for k, t in zip(kinds, toks, strict=True))
+        return all(k != "K" or is_unknown_word(w) for k, w in zip(kinds, surfaces, strict=True))
 
     # -- segments ---------------------------------------------------------------------
-    def segment(self, pos: int, backward: bool) -> list[Token]:
-        """Kanji tokens from ``pos`` outwards (nearest first), across at most one space."""
+    def segment(self, pos: int, backward: bool) -> list[int]:
+        """Indices of the kanji tokens from ``pos`` outwards (nearest first), across at most
+        one space."""
         toks, text = self.tokens, self.text
         starts, ends, surfaces = toks.starts, toks.ends, toks.surfaces
-        step = -1 if backward else 1
-        i = self.ending_at(pos) if backward else self.starting_at(pos)
-        out: list[Token] = []
+        n = len(starts)
+        if backward:  # the token ending at pos (ending_at, inlined: this runs for every cue)
+            step, i = -1, bisect_left(starts, pos) - 1
+            if i < 0 or ends[i] != pos:
+                return []
+        else:  # the token starting at pos
+            step, i = 1, bisect_left(starts, pos)
+            if i >= n or starts[i] != pos:
+                return []
+        out: list[int] = []
         spaced = False
-        while 0 <= i < len(starts) and len(out) < 5 and _usable_word(surfaces[i]):
-            out.append(toks[i])
+        while len(out) < 5 and _usable_word(surfaces[i]):
+            out.append(i)
             nxt = i + step
-            if not 0 <= nxt < len(starts):
+            if not 0 <= nxt < n:
                 break
             gap = text[ends[nxt] : starts[i]] if backward else text[ends[i] : starts[nxt]]
             if gap == "" or (gap == " " and not spaced):
@@ -325,21 +377,42 @@ class _Scan:
 
     def kanji_name(self, pos: int, backward: bool, level: int) -> tuple[int, int] | None:
         """The longest name in the kanji segment at ``pos`` (see :meth:`accept`)."""
+        c = self.text[pos - 1 : pos] if backward else self.text[pos : pos + 1]
+        if not c or (c < "\u3400" and c not in "\u3005\u3006\u30f6"):
+            return None  # no kanji next to pos (KANJI lies above U+3400 but for 々〆ヶ)
         seg = self.segment(pos, backward)
-        for n in range(len(seg), 0, -1):
-            part = seg[:n][::-1] if backward else seg[:n]
-            edge = part[0] if backward else part[-1]
-            glued = n < len(seg) and (seg[n].end == edge.start if backward else seg[n].start == edge.end)
-            if glued and (edge.pos[0] == "接尾辞" or (n == 1 and len(edge.surface) == 1)):
+        if not seg:
+            return None
+        toks = self.tokens
+        starts, ends, surfaces, poss = toks.starts, toks.ends, toks.surfaces, toks.pos
+        # The words, parts of speech and starts of the segment in text order.
+        ordered = seg[::-1] if backward else seg
+        words = [surfaces[i] for i in ordered]
+        tags = [poss[i] for i in ordered]
+        offsets = [starts[i] for i in ordered]
+        size = len(seg)
+        accepts = self._accepts
+        for n in range(size, 0, -1):
+            lo = size - n if backward else 0  # the first n tokens from pos, in text order
+            hi = lo + n
+            edge = seg[n - 1]
+            glued = n < size and (ends[seg[n]] == starts[edge] if backward else starts[seg[n]] == ends[edge])
+            if glued and (poss[edge][0] == "接尾辞" or (n == 1 and len(surfaces[edge]) == 1)):
                 continue  # 入院|中|山田, 兄の高|血圧: a piece of a longer word
-            if glued and level == 0 and not self.accept(part, 1):
+            if glued and level == 0 and not accepts(words[lo:hi], tags[lo:hi], offsets[lo:hi], 1, True):
                 continue  # 生年|月日(母): cut out of a longer word, name characters are not enough
-            if not backward and n == len(seg) and self.compound_after(edge.end):
-                continue  # 研修|医, 保健|所: the word goes on with a suffix
-            if self.accept(part, level):
-                return part[0].start, part[-1].end
+            if (
+                not backward
+                and n == size
+                and edge + 1 < len(starts)
+                and starts[edge + 1] == ends[edge]
+                and surfaces[edge + 1] in _COMPOUND_SUFFIX
+            ):
+                continue  # 研修|医, 保健|所: the word goes on with a suffix (compound_after, inlined)
+            if accepts(words[lo:hi], tags[lo:hi], offsets[lo:hi], level, True):
+                return offsets[lo], ends[ordered[hi - 1]]
         if seg:  # lexicon names UniDic cuts across the word boundary (篠|﨑花|子)
-            start, end = (seg[-1].start, pos) if backward else (pos, seg[-1].end)
+            start, end = (starts[seg[-1]], pos) if backward else (pos, ends[seg[-1]])
             s = self.text[start:end]
             for k in range(len(s) - 1):
                 cut = s[k:] if backward else s[: len(s) - k]
@@ -436,6 +509,11 @@ class _Scan:
         a lexicon name, a kana word with an old kana (キミヱ), or a kana token UniDic tags as a
         given name."""
         text, given = self.text, self.lex.given
+        if backward:
+            if text[pos - 1 : pos] not in _KANA_GIVEN_LAST:
+                return None  # no kana (nor 子) before pos: no kana name ends there
+        elif text[pos : pos + 1] not in _KANA_CHARS:
+            return None  # no kana at pos: no kana name starts there
         for k in range(5, 1, -1):
             cand = text[pos - k : pos] if backward else text[pos : pos + k]
             if (
@@ -450,8 +528,9 @@ class _Scan:
                     continue  # えみ|りー・ぶらうん: only part of a longer kana word
                 return pos - k if backward else pos + k
         i = self.ending_at(pos) if backward else self.starting_at(pos)
-        if i >= 0 and self.tokens[i].pos[3] == "名" and _KANA_GIVEN.fullmatch(self.tokens[i].surface):
-            return self.tokens[i].start if backward else self.tokens[i].end
+        toks = self.tokens
+        if i >= 0 and toks.pos[i][3] == "名" and _KANA_GIVEN.fullmatch(toks.surfaces[i]):
+            return toks.starts[i] if backward else toks.ends[i]
         return None
 
     # -- cue scans ----------------------------------------------------------------------
@@ -462,7 +541,8 @@ class _Scan:
         if end <= 0:
             return
         if text[end - 1].isascii():
-            m = _ROMAJI_BACK.search(text, max(0, end - 60), end)
+            # (a romaji name ends with a letter, ' or -: the costly search only then)
+            m = _ROMAJI_BACK.search(text, max(0, end - 60), end) if text[end - 1] in _ROMAJI_LAST else None
             hit = self._romaji(m.start(), end, strict=False) if m else None
             if hit:
                 yield hit
@@ -472,7 +552,9 @@ class _Scan:
             sei = self.kanji_name(given - (text[given - 1 : given] == " "), backward=True, level=level)
             yield (sei[0] if sei else given), end, 0.9
             return
-        kana = _KANA_RUN_BACK.search(text, max(0, end - 40), end)
+        kana = (
+            _KANA_RUN_BACK.search(text, max(0, end - 40), end) if text[end - 1] in _KATAKANA_CHARS else None
+        )
         if kana and self.starting_at(kana.start()) >= 0:
             hit = self._katakana(kana.start(), end, need_name=level > 0)
             k = kana.start()
@@ -505,7 +587,8 @@ class _Scan:
         """Names right after a role, relation or label that ends at ``pos``; ``form``: the
         cue is a form field (氏名：), after which even a hiragana word is a name."""
         text = self.text
-        pos = _FWD_SKIP.match(text, pos).end()  # type: ignore[union-attr]
+        if text[pos : pos + 1] in _FWD_SKIP_FIRST:
+            pos = _FWD_SKIP.match(text, pos).end()  # type: ignore[union-attr]
         if pos >= len(text):
             return
         if text[pos].isascii():
@@ -514,7 +597,7 @@ class _Scan:
             if hit:
                 yield hit
             return
-        kana = _KANA_RUN_FWD.match(text, pos)
+        kana = _KANA_RUN_FWD.match(text, pos) if text[pos] in _KATAKANA_CHARS else None
         if kana and _KATAKANA_CHAR.match(text, pos - 1 if pos else 0, pos):
             return  # ドクター|カー: a katakana cue glued to katakana is one word
         if kana and self.ending_at(kana.end()) >= 0:
@@ -590,7 +673,28 @@ class _Scan:
 
 def _usable_word(surface: str) -> bool:
     """Whether a word may be part of a kanji name (not a stop or cue word)."""
+    if not surface or (surface[0] < "\u3400" and surface[0] not in "\u3005\u3006\u30f6"):
+        return False  # the first character is no kanji (KANJI lies above U+3400 but for 々〆ヶ)
     return surface not in _STOP and surface not in _CUE_WORDS and _KANJI_WORD.fullmatch(surface) is not None
+
+
+_PERSON_KIND = {"姓": "S", "名": "M"}  # UniDic's 人名 subtypes as kinds (others: P)
+
+
+def _kind(s: str, pos: tuple[str, str, str, str], lex: _Lexicons) -> str | None:
+    """:meth:`_Scan.kind` of the word ``s`` with part of speech ``pos``."""
+    multi = len(s) > 1
+    if s in lex.surnames and (multi or pos[2] in ("人名", "地名")):
+        return "S"
+    if s in lex.given and (multi or pos[2] == "人名"):
+        return "M"
+    if pos[2] == "人名":
+        return _PERSON_KIND.get(pos[3], "P")
+    if pos[2] == "地名" or pos[1] == "固有名詞":
+        return "L"  # places and other proper nouns: many surnames are both (立石, 福島)
+    if _KANJI_WORD.fullmatch(s):
+        return "K"
+    return None
 
 
 def _cueless_romaji(text: str, lex: _Lexicons) -> Iterator[tuple[int, int, float]]:

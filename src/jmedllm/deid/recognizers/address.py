@@ -332,6 +332,8 @@ class AddressRecognizer(Recognizer):
                 spans.append(Span(start, end, "ADDRESS", score))
         if "-" in text or ", " in text or " City" in text or " Ward" in text or " Prefecture" in text:
             spans += _romaji_addresses(text)
+        if " " in text:
+            spans += _street_addresses(text)
         return spans
 
 
@@ -358,7 +360,9 @@ _RJ_PLACE = (
 # The house number: 1-2-3, or a plain number when a comma-separated list follows ("207
 # Uehara, Nishihara-cho, …": checked in _romaji_addresses).
 _RJ_BACK = re.compile(
-    rf"(?:(?:Room|Apt\.?|#) ?[0-9A-Z][0-9A-Z\-]{{0,5}},? )?[1-9][0-9]{{0,3}}(?P<hy>(?:-[0-9]{{1,4}}){{1,3}})?,? "
+    rf"(?:(?:Room|Apt\.?|#) ?[0-9A-Z][0-9A-Z\-]{{0,5}},? )?"
+    # the town may come first, as on Japanese envelopes: "Kitahama 2-1-23, Chuo-ku"
+    rf"(?:[A-Z][a-z]+(?:-[A-Za-z]+)* (?=[1-9][0-9]{{0,3}}-[0-9]))?[1-9][0-9]{{0,3}}(?P<hy>(?:-[0-9]{{1,4}}){{1,3}})?,? "
     rf"(?:{_RJ_WORD},? ){{0,5}}[A-Z][a-z]+$"
 )
 # The postal code after the place names is left to PostalCodeRecognizer (POSTAL_CODE).
@@ -382,6 +386,40 @@ def _romaji_addresses(text: str) -> list[Span]:
             continue  # "3 Chiba-ken": a bare number and one word is no house address
         end = _RJ_FORWARD.match(text, anchor.end()).end()
         spans.append(Span(back.start(), end, "ADDRESS", 0.9))
+    return spans
+
+
+# Street addresses abroad: "14 Harcourt Road, Dublin 2, Ireland", "221B Baker Street, London",
+# "350 Fifth Avenue, New York": found from the street word back to the house number, then
+# on over the comma-separated places (a district number such as "Dublin 2" included).
+_STREET_WORDS = (
+    "Road|Street|Avenue|Lane|Drive|Boulevard|Place|Square|Terrace|Crescent|Court|Way|Row|Close|"
+    "Gardens|Parade|Highway|Quay|Rd|St|Ave|Blvd|Strasse|Straße|Rue|Via|Calle|Rua|Avenida"
+)
+_ST_ANCHOR = re.compile(rf" (?:{_STREET_WORDS})\.?(?![A-Za-z])")
+_ST_BACK = re.compile(
+    r"(?:(?:Flat|Apt\.?|Suite|Unit|Room|#) ?[0-9A-Z]{1,5},? )?(?<![A-Za-z0-9\-.,/])[1-9][0-9]{0,4}[A-Za-z]?,? "
+    r"(?:[A-Z][A-Za-z'\-]+ ){0,3}[A-Z][A-Za-z'\-]+$"
+)
+_ST_PLACE = r"(?!Tel|TEL|Phone|PHONE|Fax|FAX|E-?mail|Dear|Dr\.|Mr|Mrs|Ms)[A-Z][A-Za-z'\-]+(?![0-9])"
+# A foreign postal code is kept in the address (no POSTAL_CODE pattern knows it): NW1 6XE, NY 10118.
+_ST_CODE = r"[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}(?![A-Za-z0-9])|[0-9]{4,5}(?:-[0-9]{4})?(?![0-9])"
+_ST_FORWARD = re.compile(
+    rf"(?:,? (?:{_ST_CODE}|{_ST_PLACE}(?: {_ST_PLACE}){{0,2}}(?: [0-9]{{1,2}}(?![0-9])| (?:{_ST_CODE}))?)){{0,4}}"
+)
+
+
+def _street_addresses(text: str) -> list[Span]:
+    spans: list[Span] = []
+    end = 0
+    for anchor in _ST_ANCHOR.finditer(text):
+        if anchor.start() < end:
+            continue
+        back = _ST_BACK.search(text, max(end, anchor.start() - 60), anchor.start())
+        if back is None:
+            continue
+        end = _ST_FORWARD.match(text, anchor.end()).end()
+        spans.append(Span(back.start(), end, "ADDRESS", 0.85))
     return spans
 
 

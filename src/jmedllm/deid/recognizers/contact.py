@@ -75,6 +75,9 @@ _LONG_GROUP = re.compile(r"\d{3}")
 # A generic "番号"/"No" only claims a plain digit run: "長男の番号は080-9876-5432" is a phone.
 _ID_CONTEXT = re.compile(r"ID|カルテ|患者|記号|保険|免許|証|コード|受付|検体|診察券")
 _GENERIC_ID_CONTEXT = re.compile(r"番号|No\.?|NO|#")
+# An ID word labels the number only when nothing but label characters stand between them:
+# "保険証番号: 03…", "患者ID 09…" — not "介護保険係 佐々木 0167-…", where a name comes between.
+_ID_GAP = re.compile(r"(?:番号|コード|No\.?|NO|第|[ :#=.()\-])*")
 # Whose number it is, right before it: a relation, the patient, a name's honorific.
 _PERSON_BEFORE = re.compile(
     r"(?:自宅|本人|家族|夫|妻|長男|長女|次男|次女|三男|三女|息子|娘|父|母|兄|姉|弟|妹|孫|嫁|婿|"
@@ -125,11 +128,16 @@ def _context_before(text: str, start: int, number: str) -> str | None:
     if _PHONE_CONTEXT.search(window):
         return "phone"
     near = window[-10:]
-    if _ID_CONTEXT.search(near) or (number.isdigit() and _GENERIC_ID_CONTEXT.search(near)):
+    if _labels_id(near, _ID_CONTEXT) or (number.isdigit() and _labels_id(near, _GENERIC_ID_CONTEXT)):
         return "id"
     if _PERSON_BEFORE.search(near):
         return "person"
     return None
+
+
+def _labels_id(near: str, words: re.Pattern[str]) -> bool:
+    """An ID word in ``near`` with only label characters between it and the number."""
+    return any(_ID_GAP.fullmatch(near, m.end()) for m in words.finditer(near))
 
 
 def _is_aside(text: str, start: int, end: int) -> bool:

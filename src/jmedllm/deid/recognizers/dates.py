@@ -21,6 +21,8 @@ Also compact ``19450312`` after a date label (or before 生), English dates (``M
 8月 3日``: the span is the date, not the list); and a month alone when 上旬/中旬/下旬/末
 narrows it (``10月上旬``) or a relative year precedes it (``同年5月``: the month only), and
 a day after a relative month (``同月15日``: the day only).
+Foreign records: day/month (``Retorno: 22/10``) after a date label, ``15.03.2024``, and
+Portuguese, Spanish, French, German month names (``3 de março de 2024``, ``5 mars 2024``).
 Relative forms (第3病日, 術後5日目, 3日前) are not dates and nothing here matches them.
 
 Decision: a weekday ``(月)`` and a time (``10:30``, ``午後3時``) written right after a
@@ -106,7 +108,7 @@ _COMPACT_BEFORE_WORDS = re.compile(rf"(?:{_DATE_WORDS}|DOB|[Dd]ate|[Bb]irth|生)
 _CONTEXT_AFTER = re.compile(
     rf" ?(?:[〜~\-] ?[0-9]{{1,2}}/[0-9]{{1,2}}|[〜~](?![0-9])|より|から|まで|に(?:て|{_DATE_WORDS})"
     rf"|(?:当院|当科|他院|同院|近医|前医)?(?:{_DATE_WORDS})|{_WEEKDAY}"
-    rf"| [0-9]{{1,2}}:[0-9]{{2}}|[、・][0-9]{{1,2}}/[0-9]{{1,2}}(?![0-9/]))"
+    rf"|[ \n][0-9]{{1,2}}:[0-9]{{2}}|[、・][0-9]{{1,2}}/[0-9]{{1,2}}(?![0-9/]))"
 )
 # Doses and amounts: "1/2錠", "1/3量", "2/3程度" are never dates, whatever precedes them.
 _NOT_DATE_AFTER = re.compile(
@@ -127,12 +129,21 @@ _ANATOMY_LIKE = re.compile(r"[STst]\.?(?:[1-9]|1[0-2])[/\-.][0-9]{1,2}")
 # preposition ("on 3/17", "since 4/2").
 # Scales, scores and ratios of nursing and clinical notes: MMT, pain, meal intake (主食 8/10).
 _SCORE_WORDS = (
-    "筋力|握力|背屈|底屈|屈曲|伸展|評価|点数|得点|スコア|正答|正解|視野|転移|陽性|リンパ節|個中|本中|例中|"
+    "筋力|握力|背屈|底屈|屈曲|伸展|評価|点数|得点|スコア|正答|正解|誤読|誤答|正読|視野|転移|陽性|リンパ節|個中|本中|例中|"
     "分類|段階|比|疼痛|痛み|主食|副食|朝食|昼食|夕食|食事|摂取|摂食|飲水|水分|排尿|排便|睡眠|回数|割合|"
     "NRS|VAS|MMT|GCS|JCS"
 )
 _SCORE_BEFORE = re.compile(rf"(?:(?P<word>[A-Za-z][A-Za-z\-]+[0-9]?)|{_SCORE_WORDS})[ :=は(]*$")
 _SCORE_NEAR = re.compile(_SCORE_WORDS)
+# Labels of a date in English and the other languages of foreign records: "Retorno: 22/10",
+# "Next visit 4/12", "Fecha: 15/3". They are evidence of a date (weak: common fractions
+# stay out), and a day/month order (22/10) is read after them.
+_EN_DATE_LABELS = (
+    "Date|DATE|Dated|Visit|Appointment|Appt|Review|Return|Follow-up|Followup|Admission|Discharge|"
+    "Retorno|Regreso|Fecha|Datum|Termin|Consulta|Visita|Controle|Rendez-vous|Kontrolle|Wiedervorstellung"
+)
+_EN_DATE_LABEL_BEFORE = re.compile(rf"(?<![A-Za-z])(?i:{_EN_DATE_LABELS})\.?[ :]*$")
+_EN_DATE_LABELS = frozenset(w.lower() for w in _EN_DATE_LABELS.split("|"))
 _EN_DATE_WORDS = frozenset(
     {
         *("on", "since", "from", "until", "till", "to", "by", "at", "in", "dated", "date", "visit"),
@@ -153,6 +164,15 @@ _WEAK_BEFORE = re.compile(
 # "鵜飼 2/21" closing a line: the date a signer wrote after a name or an initial.
 _SIGNED_BEFORE = re.compile(r"(?:^|[\s:、)】])(?:[\u30a1-\u30fa\u30fc\u4e00-\u9fff々]{1,6}|[A-Z]) +$")
 _LINE_END = re.compile(r" *(?:\n|$|[】\]」])")
+# A month/day opening a clause ("…とし、1/15 見学に同行", "。2/3 退棟"), then a word: like the head
+# of a course-record line, but after 、 or 。.
+_CLAUSE_HEAD = re.compile(r"[、。,][ ]*$")
+_AFTER_CLAUSE_HEAD = re.compile(r"[ ]+[\u30a1-\u30fa\u4e00-\u9fff々A-Za-z]")
+# A named value right before a bracketed month/day: "eGFR 38(", "Cr 1.2(", "血糖 180(" — the
+# name and the value apart, so "pN1(2/18)" (a stage and a ratio) stays out.
+_LAB_VALUE_BEFORE = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9\-]*|[\u30a1-\u30fa\u30fc\u4e00-\u9fff]{1,6})[ :]+[0-9]{1,4}(?:\.[0-9]{1,3})?\($"
+)
 # A month/day standing alone in brackets: "(2/1)"; not a ratio after a stage ("pN1(2/18)").
 _BRACKET_BEFORE_BAD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
@@ -179,6 +199,28 @@ _MONTH_NUMBER_BEFORE = re.compile(r"(?<![0-9])(?:1[0-2]|[1-9])$")
 # the number and what follows are checked in _form_dates.
 _RELATIVE = re.compile(r"[同昨本今翌前去当](?P<unit>[年月])(?P<n>[0-9]{1,2})(?P<what>[月日])")
 _NOT_A_DAY_AFTER = re.compile(r"間|目|後|前|分|以|毎|おき|ごと")
+# Dates of Portuguese, Spanish, French and German records: "3 de março de 2024", "15 de marzo
+# de 2024", "5 mars 2024", "12. März 2024", "março de 2024" — found from the month name.
+_ROMANCE_MONTHS = (
+    "janeiro|fevereiro|março|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro|"
+    "enero|febrero|marzo|mayo|junio|julio|septiembre|octubre|noviembre|diciembre|"
+    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    "Januar|Februar|März|Juni|Juli|Oktober|Dezember"
+)
+# Plain words in both cases (no [Jj] classes), so that sre skips ahead on their first letters.
+_ROMANCE_MONTH = re.compile(
+    "|".join(
+        sorted(
+            {w for m in _ROMANCE_MONTHS.split("|") for w in (m, m[0].upper() + m[1:])}, key=len, reverse=True
+        )
+    )
+)
+_ROMANCE_DAY_BEFORE = re.compile(r"(?<![0-9])(?:0?[1-9]|[12][0-9]|3[01])(?:º|°|er|\.)? (?:de )?$")
+_ROMANCE_YEAR_AFTER = re.compile(r"(?: de|,)? (?:19|20)[0-9]{2}(?![0-9])")
+# 15.03.2024 / 15-03-2024: day and month before a four-digit year (find_dates reads year first).
+# Found from the year (a scan that starts at every digit would be slow), then the day and month.
+_DMY_YEAR = re.compile(r"[.\-](?:19|20)[0-9]{2}")
+_DMY_BEFORE = re.compile(r"(?P<a>[0-9]{1,2})(?P<s>[.\-])(?P<b>[0-9]{1,2})$")
 _EN_WEEKDAY_BEFORE = re.compile(
     r"(?<![A-Za-z])(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)"
     r"\.?,? $"
@@ -221,11 +263,21 @@ def _slashed_is_date(text: str, m: re.Match[str]) -> float:
             return 0.7  # 3/15/24: a US month/day/year
         return 0.0
     month, day = int(m.group("a")), int(m.group("b"))
-    if not (1 <= month <= 12 and 1 <= day <= 31) or _NOT_DATE_AFTER.match(text, end):
+    if not (1 <= day <= 31) or _NOT_DATE_AFTER.match(text, end):
         return 0.0
     before = text[max(0, m.start() - 12) : m.start()].rsplit("\n", 1)[-1]
+    if not 1 <= month <= 12:
+        # day/month (22/10) is how European and Latin American records write dates: read
+        # only after a date label of those records.
+        if 13 <= month <= 31 and 1 <= day <= 12 and _EN_DATE_LABEL_BEFORE.search(before):
+            return 0.75
+        return 0.0
     score = _SCORE_BEFORE.search(before)
-    if score is not None and (score.group("word") or "") not in _EN_DATE_WORDS:
+    if (
+        score is not None
+        and (word := score.group("word") or "") not in _EN_DATE_WORDS
+        and (word.lower() not in _EN_DATE_LABELS)
+    ):
         return 0.0  # a test score or a ratio after its scale's name
     if _CONTEXT_AFTER.match(text, m.end()) or _CONTEXT_BEFORE.search(before):
         return 0.8
@@ -233,10 +285,19 @@ def _slashed_is_date(text: str, m: re.Match[str]) -> float:
         return 0.75  # "4/1 BT 38.5℃", "4/1：解熱": a dated line of a course record
     if _looks_like_fraction(month, day):
         return 0.0
-    if _WEAK_BEFORE.search(before) or _WEAK_AFTER.match(text, end):
+    if _WEAK_BEFORE.search(before) or _WEAK_AFTER.match(text, end) or _EN_DATE_LABEL_BEFORE.search(before):
         return 0.7
     if _SCORE_NEAR.search(before):
         return 0.0  # "筋力低下(4/5)", "疼痛は軽度 7/10"
+    if _CLAUSE_HEAD.search(before) and _AFTER_CLAUSE_HEAD.match(text, end):
+        return 0.7  # "…とし、1/15 見学に同行": a month/day opening a clause, then an event
+    if (
+        start > 0
+        and text[start - 1] == "("
+        and text[end : end + 1] == ")"
+        and _LAB_VALUE_BEFORE.search(before)
+    ):
+        return 0.7  # "eGFR 38(6/20)", "HbA1c 7.2(3/15)": the day a value was measured
     if (
         start > 0
         and text[start - 1] == "("
@@ -294,6 +355,7 @@ class DateRecognizer(Recognizer):
             ):
                 found.append((start, end, 0.8))
         found += _english_dates(text)
+        found += _foreign_dates(text)
         found += _form_dates(text)
         return _extend_and_dedupe(text, found)
 
@@ -359,8 +421,40 @@ def _find_dates(text: str) -> list[tuple[int, int, bool]]:
     return out
 
 
+def _is_ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
 def _is_ascii_letter(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
+
+
+def _foreign_dates(text: str) -> list[tuple[int, int, float]]:
+    """ "3 de março de 2024", "5 mars 2024", "março de 2024", and 15.03.2024."""
+    out: list[tuple[int, int, float]] = []
+    for m in _ROMANCE_MONTH.finditer(text):
+        start, end = m.span()
+        if (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
+            continue
+        day = _ROMANCE_DAY_BEFORE.search(text, max(0, start - 8), start)
+        year = _ROMANCE_YEAR_AFTER.match(text, end)
+        if day is not None or year is not None:
+            out.append((day.start() if day else start, year.end() if year else end, 0.85))
+    if "." in text or "-" in text:
+        for year in _DMY_YEAR.finditer(text):
+            m = _DMY_BEFORE.search(text, max(0, year.start() - 5), year.start())
+            if m is None or m.group("s") != year.group()[0]:
+                continue
+            start, end = m.start(), year.end()
+            if (start > 0 and (_is_ascii_alnum(text[start - 1]) or text[start - 1] in ".-/")) or (
+                end < len(text)
+                and (text[end].isdigit() or (text[end] in ".-/" and text[end + 1 : end + 2].isdigit()))
+            ):
+                continue  # a piece of a version number or a longer code: v1.2.2019, 1.2.2019.3
+            a, b = m.group("a"), m.group("b")
+            if _valid_month_day(b, a) or _valid_month_day(a, b):
+                out.append((start, end, 0.85))
+    return out
 
 
 def _english_dates(text: str) -> list[tuple[int, int, float]]:

@@ -58,7 +58,6 @@ from jmedllm.deid.morphology import (
     Morphemes,
     is_unknown_word,
     morphemes,
-    token_ending_at,
     token_starting_at,
     words_regex,
 )
@@ -232,16 +231,22 @@ class FacilityRecognizer(Recognizer):
     def analyze(self, context: TextContext) -> list[Span]:
         text = context.text
         found: set[tuple[int, int, float]] = set()
+        starts: list[int] | None = None  # the token starts, fetched on first need
         for m in _SUFFIX_RE.finditer(text):
-            follow = _NOT_AFTER.get(m.group())
-            if follow and m.end() < len(text) and text[m.end()] in follow:
+            word = m.group()
+            mstart, mend = m.span()
+            follow = _NOT_AFTER.get(word)
+            if follow and mend < len(text) and text[mend] in follow:
                 continue
             # The longest suffix may start inside a word (桜|台中|学校): try shorter ones too.
-            aligned = token_starting_at(context, m.start()) >= 0
-            for k in range(m.start(), m.end() if not aligned else m.start() + 1):
-                suffix = text[k : m.end()]
-                if k == m.start() or suffix in _SUFFIXES:
-                    hit = self._named(context, k, m.end(), suffix)
+            if starts is None:
+                starts = morphemes(context).starts
+            i = bisect_left(starts, mstart)  # token_starting_at(context, mstart), inlined
+            aligned = i < len(starts) and starts[i] == mstart
+            for k in range(mstart, mend if not aligned else mstart + 1):
+                suffix = text[k:mend] if k > mstart else word
+                if k == mstart or suffix in _SUFFIXES:
+                    hit = self._named(context, k, mend, suffix)
                     if hit:
                         found.add(hit)
                         break
@@ -296,24 +301,25 @@ class FacilityRecognizer(Recognizer):
         tokens = morphemes(context)
         text = context.text
         weak = suffix in _WEAK_SET
-        last = token_ending_at(context, end)
-        if last < 0:
+        ends = tokens.ends
+        last = bisect_left(tokens.starts, end) - 1  # token_ending_at(context, end), inlined
+        if last < 0 or ends[last] != end:
             return None
         first = last
-        while first > 0 and tokens[first - 1].end > start:
+        while first > 0 and ends[first - 1] > start:
             first -= 1
         # The suffix may start inside a word: an unknown one (桜|花苑), or one the suffix
         # only begins in (宮|前眼|科: MeCab's cut, not a word); the head is then part of the
         # name. A known word that holds the whole suffix (公園, 動物園, 通園) is no facility.
         name: list[Token] = []
-        mid = tokens[first].start != start
+        mid = tokens.starts[first] != start
         if mid:
             tok = tokens[first]
             if not (is_unknown_word(tok.surface) or tok.end < end or tok.pos[1] == "固有名詞"):
                 return None
             name.append(Token(tok.start, start, text[tok.start : start], tok.pos))
         name.reverse()
-        name = _walk_back(tokens, first - 1, tokens[first].start, name)
+        name = _walk_back(tokens, first - 1, tokens.starts[first], name)
         if mid and name and start - name[0].start < 2:
             return None  # 公|園: a one-character head alone is no name
         if suffix in _DEPARTMENTS and name and _HOSPITAL_END.search(text, name[0].start, start):
@@ -354,8 +360,10 @@ def _walk_back(tokens: Morphemes, i: int, pos: int, name: list[Token]) -> list[T
     for _ in range(3):  # name, kana head, name before it (金沢|こころの|クリニック)
         added: list[Token] = []
         while i >= 0 and len(name) + len(added) < 12:
+            if tokens.ends[i] != pos:
+                break
             tok = tokens[i]
-            if tok.end != pos or not _name_part(tok, tokens[i - 1] if i > 0 else None):
+            if not _name_part(tok, tokens[i - 1] if i > 0 else None):
                 break
             added.append(tok)
             pos = tok.start
@@ -391,7 +399,7 @@ def _kana_head(tokens: Morphemes, i: int, name: list[Token], pos: int) -> tuple[
         h += 1
     run: list[int] = []
     j = i
-    chars = sum(len(t.surface) for t in name[:h])
+    chars = sum(len(t.surface) for t in name[:h]) if h else 0
     while j >= 0 and tokens.ends[j] == (tokens.starts[run[0]] if run else pos) and chars < 12:
         s = surfaces[j]
         if not _HIRA_RUN.fullmatch(s):

@@ -16,7 +16,10 @@ label word ending in 番号/コード/No. (報告番号, 交付番号, 医療機
 口座番号 …) followed by a code with at least three digits — is OTHER_ID, unless another
 recognizer owns the label (電話番号, 郵便番号, 保険者番号, 患者番号 …) or the code is
 clinical, product or bibliographic (ICDコード, 病名コード, 治験薬コード, ロット番号, 別冊No.).
-A bank account number after 普通/当座/口座 near a bank's name is OTHER_ID too.
+A bank account number after 普通/当座/口座 near a bank's name is OTHER_ID too. Foreign
+letters' labels count too (Hospital No., Chart #, Prontuário → PATIENT_ID; Passport No., SSN,
+Our ref → OTHER_ID; Policy No., Member ID → INSURANCE_ID); trial registrations (jRCT…, UMIN…)
+identify a study and are never reported.
 """
 
 from __future__ import annotations
@@ -63,13 +66,53 @@ _PATIENT_LABELS = (
     "病理番号|病理組織番号|病理No|標本番号|症例番号|症例ID|受診者番号|利用者番号|利用者ID|"
     # trial subjects and examinations: 被験者識別コード：J03-105-0027, 検査番号：CT24-061782
     "被験者識別コード|被験者識別番号|被験者コード|被験者番号|被験者ID|症例識別コード|症例登録番号|患者識別番号|"
-    "検査番号|検査ID|検査No|オーダー番号|オーダNo|依頼番号|予約番号|MRN|ID"
+    "検査番号|検査ID|検査No|オーダー番号|オーダNo|依頼番号|予約番号|"
+    "診療録番号|診療録No|診療録ID|医療記録番号|受診番号|受診ID|来院番号|"
+    "MRN|ID"
 )
+# Letters of foreign hospitals: Hospital No. SBMC-0048817, Medical Record Number 12345, and
+# Portuguese, Spanish, German records: Prontuário 2024-00871, NHC 882211. A pattern of its
+# own, of plain words in both cases, so that sre still skips ahead on their first letters.
+_EN_RECORD_WORDS = (
+    "Hospital", "Hosp.", "Patient", "Medical record", "Medical Record", "Health record", "Health Record",
+    "Record", "Chart", "Unit", "Case", "Clinic", "Registration", "Accession", "Specimen", "Sample",
+)  # fmt: skip
+_EN_PATIENT_LABELS = "|".join(
+    re.escape(f"{w}{space}{no}")
+    for word in (*_EN_RECORD_WORDS, "NHS")
+    for w in {word, word[0].lower() + word[1:]}
+    for space in ("", " ")
+    for no in ("Number", "number", "No", "no", "#", "Nr")
+)
+_FOREIGN_PATIENT_LABELS = (
+    "Prontuário|prontuário|Prontuario|prontuario|Historia clínica|historia clínica|Historia clinica|"
+    "historia clinica|NHC|Patientennummer|Fallnummer"
+)
+# 登録番号 alone is a patient's; after another word glued before it, that word's code.
+_PATIENT_WORD_BEFORE = re.compile(r"(?:患者|症例|病歴|利用者|受診者|被験者|がん|腫瘍)$")
+_JA_WORD_CHAR = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff々]")
+# A short note between a label and its value: 患者ID（旧）, 公費負担者番号（更新前）.
+_NOTE = r"(?:[ ]?\([\u3041-\u30ff\u4e00-\u9fff]{1,5}\))?"
+# Public registrations of clinical trials (jRCT1051230117, UMIN000012345, NCT01234567)
+# name a study, not a person.
+_TRIAL_REGISTRY = re.compile(r"jRCT|UMIN|NCT[0-9]|JapicCTI|JMA-IIA|ISRCTN|ChiCTR|EudraCT|DRKS|CTRI")
 # One more group of digits after a space, ending where the value visibly ends.
-_DIGIT_GROUP = re.compile(r" [0-9]{3,8}(?=$|[\s、。,)」])")
+_DIGIT_GROUP = re.compile(r"(?: [0-9]{3,8}){1,2}(?=$|[\s、。,)」])")
 # Digits written one by one with spaces ("ID:0 0 4 1 2 7 3 8") are one value.
-_PATIENT = re.compile(
-    rf"(?:{_PATIENT_LABELS})\.?{_SEP}(?P<v>[0-9](?: [0-9]){{4,19}}(?![0-9])|[A-Za-z0-9][A-Za-z0-9\-_]{{2,23}})"
+_PATIENT_VALUE = r"(?P<v>[0-9](?: [0-9]){4,19}(?![0-9])|[A-Za-z0-9][A-Za-z0-9\-_]{2,23})"
+_PATIENT = re.compile(rf"(?:{_PATIENT_LABELS})\.?{_NOTE}{_SEP}{_PATIENT_VALUE}")
+_PATIENT_FOREIGN = re.compile(rf"(?:{_EN_PATIENT_LABELS}|{_FOREIGN_PATIENT_LABELS})\.?{_SEP}{_PATIENT_VALUE}")
+# _PATIENT_FOREIGN is tried only where its "No"/"number"/"#" or a foreign label stands (a
+# search for 200 English labels over every Latin letter of a note would cost 10x the rest).
+_FOREIGN_ANCHOR = re.compile(
+    r"Number|number|No|no|Nr|#|Prontu|prontu|NHC|Historia|historia|Patientennummer|Fallnummer"
+)
+_EN_RECORD_BEFORE = re.compile(
+    "(?:"
+    + "|".join(
+        re.escape(w) for word in (*_EN_RECORD_WORDS, "NHS") for w in {word, word[0].lower() + word[1:]}
+    )
+    + ") ?$"
 )
 
 
@@ -84,14 +127,21 @@ class PatientIdRecognizer(Recognizer):
     def analyze(self, context: TextContext) -> list[Span]:
         text = context.text
         spans: list[Span] = []
-        for m in _PATIENT.finditer(text):
+        for m in (*_PATIENT.finditer(text), *_foreign_patient_labels(text)):
             start, end = m.span("v")
             value = m.group("v").rstrip("-_")
             end = start + len(value)
-            if not any(c.isdigit() for c in value):
+            if not any(c.isdigit() for c in value) or _TRIAL_REGISTRY.match(value):
                 continue
             glued = start > 0 and text[start - 1] in _ALNUM  # written right after its label
             bare_id = text.startswith(("ID", "MRN"), m.start())
+            if (
+                text.startswith("登録番号", m.start())
+                and m.start() > 0
+                and _JA_WORD_CHAR.match(text, m.start() - 1)
+                and not _PATIENT_WORD_BEFORE.search(text, max(0, m.start() - 4), m.start())
+            ):
+                continue  # 外国人登録番号, 医師登録番号: another word's number, left to OTHER_ID
             if glued and bare_id and not value[0].isdigit():
                 continue  # "IDDM123": the letters continue a word; "ID12345", "画像IDCT2023…" are fine
             if not _free(text, start, end, check_before=not glued):
@@ -102,6 +152,25 @@ class PatientIdRecognizer(Recognizer):
                 continue  # the "ID" of "COVID-19" or "UUID"
             spans.append(Span(start, end, "PATIENT_ID", 0.85 if bare_id else 0.95))
         return spans
+
+
+def _foreign_patient_labels(text: str) -> list[re.Match[str]]:
+    """Matches of _PATIENT_FOREIGN, found from their "No"/"number"/"#" or foreign label."""
+    out: list[re.Match[str]] = []
+    done = 0
+    for a in _FOREIGN_ANCHOR.finditer(text):
+        start = a.start()
+        if start < done:
+            continue
+        m = _PATIENT_FOREIGN.match(text, start) if a.group()[0] in "PpNHhF" else None
+        if m is None and start > 0 and (text[start - 1] == " " or a.group() == "#"):
+            word = _EN_RECORD_BEFORE.search(text, max(0, start - 22), start)
+            if word is not None and not (word.start() > 0 and _is_ascii_letter(text[word.start() - 1])):
+                m = _PATIENT_FOREIGN.match(text, word.start())
+        if m is not None:
+            out.append(m)
+            done = m.end()
+    return out
 
 
 @RECOGNIZERS.register("ids.institution")
@@ -173,7 +242,7 @@ class MyNumberRecognizer(Recognizer):
 
 _NUMBER_VALUE = r"[A-Z]{0,2}[0-9]{6,10}|[0-9]{2,4}(?:[ \-][0-9]{2,6}){1,3}"
 # A form numbers repeated fields: 公費負担者番号① 15130727, 受給者番号(2): 7204134, 第1公費.
-_MARKER = r"(?:[ ]?(?:[\u2460-\u2473]|\([1-9]\)|第[1-9]))?"
+_MARKER = r"(?:[ ]?(?:[\u2460-\u2473]|\([1-9]\)|第[1-9]|\([\u3041-\u30ff\u4e00-\u9fff]{1,5}\)))?"
 _INSURANCE = re.compile(
     r"(?P<label>介護保険被保険者番号|介護保険番号|被保険者証番号|被保険者番号|保険証番号|被保険者No\.?|"
     r"公費負担者番号|負担者番号|公費受給者番号|受給者証番号|受給者番号|保険者番号|保険者No\.?|保険者)"
@@ -194,6 +263,11 @@ _SYMBOL_NUMBER = re.compile(
     rf"(?:[ 、,・/]*番号{_LABEL_SEP}(?P<bango>[0-9][0-9\-]{{0,11}}))?"
     rf"(?:[ 、,・/(]*枝番{_LABEL_SEP}(?P<eda>[0-9]{{1,3}}))?"
 )
+# Insurance of foreign records: Policy No. AXA-123456, Member ID: W123456789, Medicare 1EG4-TE5-MK73.
+_EN_INSURANCE = re.compile(
+    r"(?:Policy|Member(?:ship)?|Insurance|Insured|Subscriber|Group|Medicare|Medicaid|Health [Ii]nsurance)"
+    r"(?: ?(?:[Nn]umber|[Nn]o\.?|#|ID))?[ ]?[:#]?[ ]?(?P<v>[A-Z0-9][A-Za-z0-9]*(?:[\-./][A-Za-z0-9]+){0,4})"
+)
 _BRANCH = re.compile(rf"枝番(?:号)?\)?{_LABEL_SEP}(?P<v>[0-9]{{1,3}})")  # "(枝番)01" too
 _HAS_NON_KANJI = re.compile(r"[0-9A-Za-z\u30a1-\u30fa]")
 
@@ -209,9 +283,14 @@ class InsuranceIdRecognizer(Recognizer):
 
     def analyze(self, context: TextContext) -> list[Span]:
         text = context.text
-        if "番号" not in text and "保険" not in text and "記号" not in text and "枝番" not in text:
-            return []
         spans: list[Span] = []
+        for m in _EN_INSURANCE.finditer(text):
+            if m.start() > 0 and _is_ascii_letter(text[m.start() - 1]):
+                continue
+            if sum(c.isdigit() for c in m.group("v")) >= 3 and _free(text, *m.span("v")):
+                spans.append(Span(*m.span("v"), "INSURANCE_ID", 0.85))
+        if "番号" not in text and "保険" not in text and "記号" not in text and "枝番" not in text:
+            return spans
         for m in _INSURANCE.finditer(text):
             start, end = m.span("v")
             if not _free(text, start, end):
@@ -295,7 +374,21 @@ _CODE_LABEL_CLINICAL = re.compile(
 # "-", "," or "/" between them, spaces only between digit groups.
 _CODE_VALUE = re.compile(
     r"\)?[ ]?(?:[:#=]|は)?[ ]?(?:[\u2460-\u2473]|\([1-9]\))?[ ]?第?"
-    r"(?P<v>[A-Za-z0-9](?:[A-Za-z0-9]|[\-,/](?=[A-Za-z0-9])|(?<=[0-9]) (?=[0-9]{2})){1,29})"
+    r"(?P<v>[A-Za-z0-9](?:[A-Za-z0-9]|[\-,/](?=[A-Za-z0-9])|(?<=[0-9]) (?=[0-9]{2})"
+    # a kana or kanji part between hyphens: 照会番号：R6-照-00842
+    r"|-[\u30a1-\u30fa\u4e00-\u9fff]{1,3}(?=-[A-Za-z0-9])){1,29})"
+)
+# Identity documents and references of foreign records, after their English (or Portuguese,
+# Spanish) labels: Passport No. M12345678, SSN 123-45-6789, CPF 123.456.789-09, Our ref: KH/2231.
+# The value needs three digits; the label's own "No."/"number" may follow the word.
+_EN_ID_WORDS = (
+    "Passport|SSN|Social Security|Social Insurance|CPF|RG|DNI|NIE|NIF|PPSN|PPS|ID [Cc]ard|Identity [Cc]ard|"
+    "National ID|National [Ii]nsurance|Driver'?s [Ll]icen[cs]e|Driving [Ll]icen[cs]e|Licen[cs]e|Residence [Cc]ard|"
+    "Our ref|Your ref|Ref|Reference|File|Claim|Account|Employee|Staff|Student"
+)
+_EN_ID = re.compile(
+    rf"(?:{_EN_ID_WORDS})\.?(?: ?(?:[Nn]umber|[Nn]o\.?|[Nn]º|#|ID|Nr\.?))?[ ]?[:#]?[ ]?"
+    r"(?P<v>[A-Z0-9][A-Za-z0-9]*(?:(?:[\-./]| (?=[0-9]{2,}(?![A-Za-z])))[A-Za-z0-9]+){0,5})"
 )
 # A bank account: 普通 3049771, 当座預金 1234567, 口座 0123456 — near a bank's name.
 _ACCOUNT_NUMBER = re.compile(r"(?:預金)?(?:口座)?(?:番号)?[ :]*(?P<v>[0-9]{6,8})(?![0-9])")
@@ -333,6 +426,12 @@ class OtherIdRecognizer(Recognizer):
                 continue  # "患者ID6996358", "NO1234567": a label glued to its number
             if m.span() not in found and _free(text, *m.span()):
                 found[m.span()] = 0.9 if len(m.group()) == 12 else 0.7
+        for m in _EN_ID.finditer(text):
+            value = m.group("v")
+            if m.start() > 0 and _is_ascii_letter(text[m.start() - 1]):
+                continue  # "Pref", "Xfile": a longer word (checked here so that the scan skips ahead)
+            if sum(c.isdigit() for c in value) >= 3 and _free(text, *m.span("v")):
+                found.setdefault(m.span("v"), 0.85)
         for anchor in _ANCHOR.finditer(text):
             if anchor.group() in _BANK_KINDS:
                 span = _account(text, anchor)
@@ -379,7 +478,13 @@ def _labelled_code(text: str, anchor: re.Match[str]) -> tuple[int, int] | None:
     value = m.group("v")
     if sum(c.isdigit() for c in value) < 3 or not _free(text, *m.span("v")):
         return None  # "県番号 14", "No.1": an item number, not a code
+    if _TRIAL_REGISTRY.match(value):
+        return None  # a study's public registration, not a person's code
     return m.span("v")
+
+
+def _is_ascii_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
 
 
 def _is_japanese_label(word: str) -> bool:

@@ -41,6 +41,7 @@ The cue machinery, lexicons and patterns live in :mod:`._person_rules`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from itertools import chain
 
@@ -74,6 +75,7 @@ from jmedllm.deid.recognizers._person_rules import (
     _KANJI_RUN,
     _KANJI_WORD,
     _KATA_STOP,
+    _KATAKANA_DOT,
     _KATAKANA_FULL,
     _KATAKANA_OR_DOT,
     _KATAKANA_WORD,
@@ -123,18 +125,18 @@ class _DocScan(_Scan):
         """Names without a cue: 姓+名 tags, a lexicon surname before a particle, variant-kanji
         surnames, romaji pairs of lexicon names."""
         toks, lex, text = self.tokens, self.lex, self.text
-        starts, ends, surfaces = toks.starts, toks.ends, toks.surfaces
+        starts, ends, surfaces, poss = toks.starts, toks.ends, toks.surfaces, toks.pos
         n = len(toks)
         places = [i for i in toks.indices(_PLACE_POS) if surfaces[i] in lex.surnames]  # 千葉瑠璃
-        for i in sorted(self.sei + places):
+        for i in sorted(self.sei + places) if places else self.sei:
             start, end = starts[i], ends[i]
             if i > 0 and ends[i - 1] == start and self._glued(surfaces[i - 1]):
                 continue
             j = i + 1 if i + 1 < n and text[end : starts[i + 1]] in ("", " ") else -1
-            place = toks.pos[i][2] != "人名"
+            place = poss[i][2] != "人名"
             if (
                 j > 0
-                and self.kind(toks[j]) == "M"
+                and self.kind_of(surfaces[j], poss[j]) == "M"
                 and self._same_script(surfaces[i], surfaces[j], starts[j] > end)
             ):
                 run = self._given_run(j, min_chars=1) if _KANJI_WORD.fullmatch(surfaces[j]) else None
@@ -181,7 +183,7 @@ class _DocScan(_Scan):
                 and (compact in lex.surnames or self.lexicon_name(compact))
             ):
                 yield hit[0], hit[1], 0.7
-        for m in _KATAKANA_FULL.finditer(text) if "・" in text else ():
+        for m in _KATAKANA_FULL.finditer(text) if _KATAKANA_DOT.search(text) else ():
             if _KATAKANA_OR_DOT.match(text, m.start() - 1 if m.start() else 0, m.start()):
                 continue
             # ジョン・スミスです: two katakana names joined by ・ (eponyms are protected later).
@@ -341,7 +343,8 @@ class _DocScan(_Scan):
         """The strings worth looking for elsewhere: the name, and its surname and given name."""
         text, lex, toks = self.text, self.lex, self.tokens
         name = text[start:end]
-        parts = _PART_SPLIT.split(name)
+        # (a name without a separator is one part: the regex split is skipped)
+        parts = _PART_SPLIT.split(name) if " " in name or "・" in name or "=" in name else [name]
         if len(parts) == 1 and _KANJI_WORD.fullmatch(name):  # 雲母晴美: the surname by tags or lexicon
             i = self.starting_at(start)
             if i >= 0 and toks.ends[i] < end and (toks.pos[i][3] == "姓" or toks.surfaces[i] in lex.surnames):
@@ -375,7 +378,7 @@ class _DocScan(_Scan):
             if j < 0 or not _KANJI_RUN.match(text, end):
                 return False
             nxt = self.tokens.surfaces[j]
-            return nxt in _CUE_WORDS or nxt in _SIGN_SUFFIX or self.kind(self.tokens[j]) == "M"
+            return nxt in _CUE_WORDS or nxt in _SIGN_SUFFIX or self.kind_of(nxt, self.tokens.pos[j]) == "M"
         return True
 
     def _given_run(self, j: int, min_chars: int = 2) -> int | None:
@@ -383,16 +386,18 @@ class _DocScan(_Scan):
         boundary: single name characters, given names or unknown words (木村|七|夏). Not
         山田|先生 (a cue), 小泉|門 (too short), 洞|房|結節 (結節 is a known word)."""
         toks, text = self.tokens, self.text
-        end, k = toks.starts[j], j
-        while k < len(toks) and toks.starts[k] == end and _usable_word(toks.surfaces[k]):
-            word = toks.surfaces[k]
-            if not self.name_chars(toks[k]):
+        starts, ends, surfaces, poss = toks.starts, toks.ends, toks.surfaces, toks.pos
+        n = len(starts)
+        end, k = starts[j], j
+        while k < n and starts[k] == end and _usable_word(surfaces[k]):
+            word = surfaces[k]
+            if not self.name_chars_of(word, poss[k], starts[k]):
                 break
-            if len(word) > 1 and self.kind(toks[k]) not in ("M", "P") and not is_unknown_word(word):
+            if len(word) > 1 and self.kind_of(word, poss[k]) not in ("M", "P") and not is_unknown_word(word):
                 break
-            end = toks.ends[k]
+            end = ends[k]
             k += 1
-        if not toks.starts[j] + min_chars <= end <= toks.starts[j] + 3 or _KANJI_RUN.match(text, end):
+        if not starts[j] + min_chars <= end <= starts[j] + 3 or _KANJI_RUN.match(text, end):
             return None
         return end
 
@@ -455,20 +460,26 @@ class PersonRecognizer(Recognizer):
     @staticmethod
     def _cued(scan: _Scan) -> Iterator[tuple[int, int, float]]:
         text = scan.text
+        starts, ends = scan.tokens.starts, scan.tokens.ends
+        n = len(starts)
         for m in _CUE_RE.finditer(text):
-            word, start, end = m.group(), m.start(), m.end()
+            word = m.group()
+            start, end = m.span()
             if word.isascii():
                 if _ASCII_LETTER.match(text, start - 1 if start else 0, start) or _ASCII_LETTER.match(
                     text, end
                 ):
                     continue  # "ST" in "STEMI", "Dr" in "Drug"
-            elif scan.ending_at(end) < 0 or (
-                scan.starting_at(start) < 0
-                and not (
+            else:
+                # scan.ending_at(end) and scan.starting_at(start), inlined (every cue asks)
+                i = bisect_left(starts, end) - 1
+                if i < 0 or ends[i] != end:
+                    continue  # 様 in 様子, 母 in 母指
+                i = bisect_left(starts, start)
+                if (i >= n or starts[i] != start) and not (
                     word in _KANA_HONORIFICS and _KANJI_RUN.match(text, start - 1 if start else 0, start)
-                )
-            ):
-                continue  # 様 in 様子, 母 in 母指; but 陽|向く|ん is 陽向くん
+                ):
+                    continue  # but 陽|向く|ん is 陽向くん
             if word == "です":
                 yield from scan.self_introduction(start)
             elif start and text[start - 1] == "(" and text[end : end + 1] == ")" and word in _ROLE_WORDS:
@@ -525,6 +536,10 @@ def outermost(found: Iterable[tuple[int, int, float]]) -> list[tuple[int, int, f
     return kept
 
 
+# The characters a match of _OTHER_FORM or _READING_AFTER can start with.
+_READING_FIRST = frozenset(" 様さ氏殿君くち先([【/")
+
+
 def _readings(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
     """The same name in another script next to a found one: a kana or romaji reading in
     brackets (山田太郎(ヤマダ タロウ)), the kanji form after a reading or romaji name
@@ -532,6 +547,12 @@ def _readings(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple
     渡邉(MSW), 山田(ヘルパー)."""
     text, lex = scan.text, scan.lex
     for start, end, _ in list(spans):
+        if text[end : end + 1] not in _READING_FIRST:  # neither _OTHER_FORM nor _READING_AFTER
+            if start and end < len(text) and text[end] == ")":
+                b = _READING_BEFORE.search(text, max(0, start - 40), start)
+                if b:
+                    yield b.start(1), b.end(1), 0.9
+            continue
         other = _OTHER_FORM.match(text, end)
         if other and _KANJI_WORD.match(text, other.end()):  # the kanji form, as after a label
             if _KANJI_RUN.search(text, start, end) is None:
