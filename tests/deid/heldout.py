@@ -22,7 +22,7 @@ from typing import Any
 
 from jmedllm.deid.labels import LABELS
 
-__all__ = ["FIXTURE", "load_heldout", "parse_document", "parse_heldout"]
+__all__ = ["FIXTURE", "context", "diagnostics", "load_heldout", "parse_document", "parse_heldout", "runs"]
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "heldout.txt"
 
@@ -108,3 +108,61 @@ def parse_heldout(source: str) -> list[dict[str, Any]]:
 def load_heldout(path: str | Path = FIXTURE) -> list[dict[str, Any]]:
     """Read and parse ``path`` (default: the bundled ``fixtures/heldout.txt``)."""
     return parse_heldout(Path(path).read_text(encoding="utf-8"))
+
+
+#: Characters of text shown on each side of a miss in diagnostics.
+CONTEXT = 20
+
+
+def context(text: str, start: int, end: int) -> str:
+    left = text[max(0, start - CONTEXT) : start]
+    right = text[end : end + CONTEXT]
+    return f"{left}⟦{text[start:end]}⟧{right}".replace("\n", "⏎")
+
+
+def runs(mask: list[bool]) -> list[tuple[int, int]]:
+    runs, start = [], None
+    for i, flag in enumerate([*mask, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def diagnostics(
+    gold: list[dict[str, Any]], pred: dict[str, list[Any]]
+) -> tuple[list[str], list[str], list[str]]:
+    """Missed gold spans, false-positive runs, masked protected terms (one line each)."""
+    missed, false_pos, masked = [], [], []
+    for record in gold:
+        text, spans = record["text"], pred[record["id"]]
+        covered = [False] * len(text)
+        label_at: list[str] = [""] * len(text)
+        for s in spans:
+            for i in range(s.start, s.end):
+                covered[i] = True
+                label_at[i] = s.label
+        in_gold = [False] * len(text)
+        for g in record["spans"]:
+            chars = [i for i in range(g["start"], g["end"]) if not text[i].isspace()]
+            hit = [i for i in chars if covered[i]]
+            for i in range(g["start"], g["end"]):
+                in_gold[i] = True
+            if len(hit) < len(chars):
+                kind = "MISS" if not hit else "PART"
+                left = "".join(text[i] for i in chars if not covered[i])
+                missed.append(
+                    f"{record['id']} {g['label']:<12} {kind} {len(hit)}/{len(chars)} "
+                    f"uncovered={left!r}  {context(text, g['start'], g['end'])}"
+                )
+        fp_mask = [covered[i] and not in_gold[i] and not text[i].isspace() for i in range(len(text))]
+        for start, end in runs(fp_mask):
+            false_pos.append(
+                f"{record['id']} {label_at[start]:<12} {text[start:end]!r}  {context(text, start, end)}"
+            )
+        for term in record["protected"]:
+            if any(covered[term["start"] : term["end"]]):
+                masked.append(f"{record['id']} {term['term']!r}  {context(text, term['start'], term['end'])}")
+    return missed, false_pos, masked

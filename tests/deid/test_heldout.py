@@ -38,7 +38,6 @@ heldout = _load_helper()
 MIN_CHAR_RECALL = 0.985
 MIN_CHAR_PRECISION = 0.98
 MAX_PROTECTED_MASKED = 0.02
-CONTEXT = 20
 
 
 # --------------------------------------------------------------------------- parser
@@ -117,60 +116,6 @@ def test_fixture_is_well_formed() -> None:
 # --------------------------------------------------------------------------- engine
 
 
-def _ctx(text: str, start: int, end: int) -> str:
-    left = text[max(0, start - CONTEXT) : start]
-    right = text[end : end + CONTEXT]
-    return f"{left}⟦{text[start:end]}⟧{right}".replace("\n", "⏎")
-
-
-def _runs(mask: list[bool]) -> list[tuple[int, int]]:
-    runs, start = [], None
-    for i, flag in enumerate([*mask, False]):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            runs.append((start, i))
-            start = None
-    return runs
-
-
-def _diagnostics(
-    gold: list[dict[str, Any]], pred: dict[str, list[Any]]
-) -> tuple[list[str], list[str], list[str]]:
-    """Missed gold spans, false-positive runs, masked protected terms (one line each)."""
-    missed, false_pos, masked = [], [], []
-    for record in gold:
-        text, spans = record["text"], pred[record["id"]]
-        covered = [False] * len(text)
-        label_at: list[str] = [""] * len(text)
-        for s in spans:
-            for i in range(s.start, s.end):
-                covered[i] = True
-                label_at[i] = s.label
-        in_gold = [False] * len(text)
-        for g in record["spans"]:
-            chars = [i for i in range(g["start"], g["end"]) if not text[i].isspace()]
-            hit = [i for i in chars if covered[i]]
-            for i in range(g["start"], g["end"]):
-                in_gold[i] = True
-            if len(hit) < len(chars):
-                kind = "MISS" if not hit else "PART"
-                left = "".join(text[i] for i in chars if not covered[i])
-                missed.append(
-                    f"{record['id']} {g['label']:<12} {kind} {len(hit)}/{len(chars)} "
-                    f"uncovered={left!r}  {_ctx(text, g['start'], g['end'])}"
-                )
-        fp_mask = [covered[i] and not in_gold[i] and not text[i].isspace() for i in range(len(text))]
-        for start, end in _runs(fp_mask):
-            false_pos.append(
-                f"{record['id']} {label_at[start]:<12} {text[start:end]!r}  {_ctx(text, start, end)}"
-            )
-        for term in record["protected"]:
-            if any(covered[term["start"] : term["end"]]):
-                masked.append(f"{record['id']} {term['term']!r}  {_ctx(text, term['start'], term['end'])}")
-    return missed, false_pos, masked
-
-
 @pytest.fixture(scope="module")
 def scored() -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
     pytest.importorskip("fugashi")
@@ -193,7 +138,7 @@ def test_predicted_offsets_are_valid(scored: tuple[list[dict[str, Any]], dict[st
 def test_heldout_scores(scored: tuple[list[dict[str, Any]], dict[str, list[Any]]]) -> None:
     gold, pred = scored
     report = evaluate(gold, [{"id": doc_id, "spans": spans} for doc_id, spans in pred.items()])
-    missed, false_pos, masked = _diagnostics(gold, pred)
+    missed, false_pos, masked = heldout.diagnostics(gold, pred)
 
     print(f"\n=== held-out de-identification: {report.n_documents} documents ===")
     widths = [26, 14, 7, 14, 12]
