@@ -255,3 +255,33 @@ def test_synthetic_corpus_recall_and_precision() -> None:
         predicted, correct = predicted + len(pred), correct + len(pred & anything)
     assert found / gold_chars >= 0.99
     assert correct / predicted >= 0.97
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("担当ケアマネ(居宅介護支援事業所かまだ)より連絡。", ["居宅介護支援事業所かまだ"]),
+        ("通訳はNPO法人こもれび交流ネットに依頼。", ["NPO法人こもれび交流ネット"]),
+        ("職業:調理師(ガンジスダイニング 柏台町店)", ["ガンジスダイニング 柏台町店"]),
+        ("入所後はすみれユニットで生活。", ["すみれユニット"]),
+        ("Referred from Hospital Monte Verde.", ["Hospital Monte Verde"]),
+    ],
+)
+def test_facility_found_after_heldout2(text: str, expected: list[str]) -> None:
+    assert facilities(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "グループホームに入所予定だ。",
+        "NPO法人の支援を受けている。",
+        "ラーメン店を経営している。",
+        "ストロークユニットに入院した。",
+        "脳卒中ユニットで加療。",
+        "Hospital No. ZQ-0417, DOB 1960/01/01",
+        "Hospital Number: 554-21",
+    ],
+)
+def test_no_facility_after_heldout2(text: str) -> None:
+    assert facilities(text) == []

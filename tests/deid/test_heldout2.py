@@ -48,10 +48,10 @@ heldout = _load_helper()
 FIXTURE2 = Path(__file__).resolve().parent / "fixtures" / "heldout2.txt"
 
 # Provisional; the integrator sets the final thresholds.
-# Regression floors just under the engine's figures on this set (2026-11-28: recall 0.9531,
-# precision 0.9970, masked 0). Written blind; only its dev half (even ids) was ever shown to
+# Regression floors just under the engine's figures on this set (2026-11-28: recall 0.9687,
+# precision 0.9993, masked 0). Written blind; only its dev half (even ids) was ever shown to
 # the recognizers' authors, so its odd half remains an honest estimate (recall 0.929).
-MIN_CHAR_RECALL = 0.945
+MIN_CHAR_RECALL = 0.96
 MIN_CHAR_PRECISION = 0.98
 MAX_PROTECTED_MASKED = 0.02
 MIN_DOCUMENTS = 45

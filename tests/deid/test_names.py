@@ -353,3 +353,23 @@ def test_new_lexicons_hold_rare_and_foreign_names() -> None:
     assert {"jerome", "erica", "minjun"} <= load_lexicon("romaji_given_names")
     assert "will" not in load_lexicon("romaji_given_names")
     assert {"Resident", "Dear", "Tel"} <= load_lexicon("person_stopwords")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A one-kanji given name after a known surname and a space.
+        ("児：百目鬼 湊（", ["百目鬼 湊"]),
+        ("主治医 佐藤 母、", ["佐藤"]),  # 母 is no name kanji
+        # A role word between the items of a staff roster links a weak surname to its list.
+        ("医師 鈴木 康夫、看護 千葉、リハ 袴田", ["鈴木 康夫", "千葉", "袴田"]),
+        ("医師 鈴木 康夫、検査 長野、", ["鈴木 康夫"]),  # 検査 is no role: 長野 stays a place
+        # English names with an apostrophe after the capital, and Romance-language field cues.
+        ("Re: Mr Kieran O'Donnell, DOB", ["Kieran O'Donnell"]),
+        ("Re: Mr Kieran Donnell's chart", ["Kieran Donnell"]),
+        ("Paciente: Rafael Augusto MOREIRA LIMA (", ["Rafael Augusto MOREIRA LIMA"]),
+        ("Paciente: BP 120", []),
+    ],
+)
+def test_one_kanji_given_rosters_and_foreign_cues(text: str, expected: list[str]) -> None:
+    assert persons(text) == expected

@@ -149,7 +149,9 @@ _SLOT_WORD = f"([{KANJI}]{{2,5}}(?:ノ[{KANJI}]+)?(?=[\\n /()、,。」】]|$)|[
 _SLOT = re.compile(f"[\\n :/(、,【】「]{_SLOT_WORD}")  # a literal first: re skips ahead fast
 _SLOT_AT_START = re.compile(_SLOT_WORD)
 _SIGN_SUFFIX = frozenset("受記印宛宅方")  # 左右田受 (received by), 山田印, 山田宛
+_ONE_GIVEN_END = re.compile(r"$|[\n(、,。]| (?![ぁ-ゖ])")  # not 山田 文 を
 _LIST_GAP = re.compile(" ?[、,] ?")
+_ROLE_GAP = re.compile(f" ?[、,] ?([{KANJI}{KATAKANA}]{{1,4}}) ")  # 鈴木 康夫、看護 村松: a staff roster
 # A field whose label names a person (所属長確認：, 麻酔：, 夜勤帯：), or a sign-off (以上　).
 _STRONG_SLOT_BEFORE = re.compile(
     "(?:[者医師帯勤当係番長士員手直記録責名宛人認酔導施転行成署] ?: ?|以上 +)\\Z"
@@ -185,11 +187,12 @@ _EN_CUE_WORDS = [
     *(w.capitalize() for w in _EN_RELATIONS),
     *_words("Patient Pt Name From To Attn ATTN Cc CC cc Signed Contact Physician Attending Resident"),
     *_words("Fellow Intern Surgeon Author Sender Dear"),
+    *_words("Paciente Patiente Patientin Nombre Nome Nom"),  # Spanish, Portuguese, French, German forms
     *("Signed by", "Referred by", "referred by", "Seen by", "seen by"),
 ]
 # One trie whose branches all start with a literal: re skips ahead to candidate letters fast.
 _EN_CUE = re.compile(f"{words_regex(_EN_CUE_WORDS)}(?:'s)?\\.? ?:? ?")
-_EN_WORD = re.compile("[A-Z](?:\\.|[a-z]+(?:[-'][A-Za-z][a-z]+)*|[A-Z]+(?:[-'][A-Z]+)*)")
+_EN_WORD = re.compile("[A-Z](?:\\.|'[A-Z][a-z]+|[a-z]+(?:[-'][A-Za-z][a-z]+)*|[A-Z]+(?:[-'][A-Z]+)*)")
 _EN_SEP = re.compile(" |, ")
 _EN_DEGREE = re.compile(", (?:MD|M\\.D\\.|RN|PhD|PharmD|DDS|NP|PA-C)(?![A-Za-z])")  # K. Higa, MD
 _EN_NAME_BACK = re.compile(
@@ -480,8 +483,18 @@ class _Scan:
             return None
         end = self.given_after(gap.end())
         if end is None and self.is_surname(pos, m.end()):
-            end = self.kana_given(gap.end(), backward=False) or self.kana_given_loose(gap.end())
+            g = gap.end()
+            end = self.kana_given(g, backward=False) or self.kana_given_loose(g) or self.one_kanji_given(g)
         return (pos, end) if end else None
+
+    def one_kanji_given(self, pos: int) -> int | None:
+        """End of a one-kanji given name at ``pos`` after a known surname and a space (百目鬼 湊,
+        宮ノ下 文): a name kanji standing alone before a line end, bracket, comma or space."""
+        text = self.text
+        c = text[pos : pos + 1]
+        if not c or c not in self.lex.name_kanji or c in _SIGN_SUFFIX or c in _CUE_WORDS:
+            return None
+        return pos + 1 if _ONE_GIVEN_END.match(text, pos + 1) else None
 
     def surname_before(self, start: int, end: int) -> int:
         """Start of a kanji surname before the given name ``text[start:end]`` and one space

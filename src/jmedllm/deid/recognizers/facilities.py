@@ -135,9 +135,9 @@ _CORP_BEFORE = re.compile(
     f"(?:(?P<corp>{_CORP_RE})(?: ?(?:{_CORP_RE}))? ?(?:(?P<kai1>[{_WORD_CHARS}\u3041-\u3096]{{1,10}})会 ?)?"
     f"|(?<![{_WORD_CHARS}])(?P<kai2>[{_WORD_CHARS}]{{1,8}})会 )\\Z"
 )
-# Prefix-form names: 株式会社ABC, (株)ABC (NFKC of ㈱), 社会福祉法人さくら会.
+# Prefix-form names: 株式会社ABC, (株)ABC (NFKC of ㈱), NPO法人ひまわりネット, 社会福祉法人さくら会.
 _CORP_COMPANY = re.compile(
-    f"(?P<co>株式会社|有限会社|合同会社|\\(株\\)|\\(有\\)) ?(?=[{_WORD_CHARS}\u3041-\u3096])"
+    f"(?P<co>株式会社|有限会社|合同会社|\\(株\\)|\\(有\\)|NPO法人|特定非営利活動法人|\\(NPO\\)|\\(特非\\)) ?(?=[{_WORD_CHARS}\u3041-\u3096])"
     f"|(?:{words_regex(_CORP)}) ?(?P<kai>[{_WORD_CHARS}\u3041-\u3096]{{1,12}})会"
 )
 # Every prefix-form company or corporation holds one of these; the full pattern is tried
@@ -218,6 +218,15 @@ _HANGUL_GENERIC = frozenset(
 # Form labels whose value is a facility name: 施設名：ひだまりの郷.
 _LABEL = re.compile("(?:" + words_regex(_own_lexicon("facility_labels")) + ") ?\\Z")
 _EN_LETTER = re.compile("[A-Z]")
+# After a type word written first, an ID label: Hospital No. 123, Hospital Number, Hospital ID.
+_ID_LABEL = re.compile(r"(?:No|Nr|Number|Num|ID|Id|Record|Reg)(?![A-Za-z])")
+# A brand before a branch (ヒマラヤキッチン 船橋本町店): katakana or capitalised Latin words.
+_SHOP = re.compile("(?<![店])店(?![員舗主長内頭])")
+_BRAND_BEFORE = re.compile(
+    f"(?<![{KATAKANA}A-Za-z])(?P<brand>[{KATAKANA}]{{3,}}|[A-Z][A-Za-z&']+(?: [A-Z][A-Za-z&']+)*) ?[{KANJI}{KATAKANA}]{{1,8}}\\Z"
+)
+# Closing brackets after a name (NFKC): a kana name in brackets ends there.
+_CLOSERS = frozenset(")]」』】〕")
 
 
 @RECOGNIZERS.register("names.facility")
@@ -292,6 +301,8 @@ class FacilityRecognizer(Recognizer):
                 if before and before.start() < m.start():
                     bed = None if ward else _BED_AFTER.match(text, m.end())
                     found.add((before.start(), bed.end() if bed else m.end(), 0.8))
+        if "店" in text:  # ヒマラヤキッチン 船橋本町店: a shop's brand, then its branch
+            found.update(_brand_branches(context))
         found = {(s, _branch_end(context, e), score) for s, e, score in found}
         return [Span(s, e, "FACILITY", score) for s, e, score in _joined(found)]
 
@@ -325,6 +336,9 @@ class FacilityRecognizer(Recognizer):
         if suffix in _DEPARTMENTS and name and _HOSPITAL_END.search(text, name[0].start, start):
             return None  # さくら病院循環器内科: the hospital is found by its own suffix
         specific = bool(name) and _specific_name(name, weak, text, start)
+        if specific and suffix == "ユニット":  # さくらユニット, 桜ユニット; not ストロークユニット
+            unit = text[name[0].start : start]
+            specific = bool(_HIRA_RUN.fullmatch(unit)) or all(c in name_kanji() for c in unit)
         if specific and _label(text, end) and not any(_specific(t, weak=True) for t in name):
             specific = False  # 連携病院：, 計画管理病院： are form labels
         if not specific:
@@ -498,6 +512,13 @@ def _name_after(context: TextContext, pos: int, spaced: bool, company: bool = Fa
                 no_at = len(taken) + 1  # 潮騒の里, ふれあいの|はな, but not つばさ苑の|清水
             elif not taken and spaced and kana_next and _HIRA_WORD.fullmatch(s):
                 pass  # a kana name that starts like a particle: で|い|ご, と|ね|やま
+            elif (
+                s == "だ"
+                and taken
+                and _HIRA_RUN.fullmatch(taken[-1].surface)
+                and context.text[tok.end : tok.end + 1] in _CLOSERS
+            ):
+                pass  # (居宅介護支援事業所やま|だ): a kana name in brackets, not a copula
             elif taken and _HIRA_WORD.fullmatch(s) and s not in _COPULAS and s not in _PARTICLES:
                 if nxt and tokens.pos[i + 1][0] not in ("補助記号",):
                     break
@@ -583,7 +604,10 @@ def _latin_names(text: str) -> list[tuple[int, int, float]]:
 
 def _foreign_name_end(text: str, pos: int) -> int:
     """End of the capitalised words at ``pos`` after a type word written first (Hospital
-    Santa Aurora, Hospital das Clínicas), or ``pos`` if none or only generic (Hospital Day)."""
+    Santa Aurora, Hospital das Clínicas), or ``pos`` if none or only generic (Hospital Day,
+    and the patient-ID labels Hospital No., Hospital Number)."""
+    if _ID_LABEL.match(text, pos):
+        return pos
     end, named, last = pos, False, 0
     for m in re.finditer(r"\S+", text[pos : pos + 80]):
         word = m.group().rstrip(".,;:)")
@@ -628,6 +652,21 @@ def _joined(found: set[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
             out[-1] = (ps, max(pe, e), max(pscore, score))
         else:
             out.append((s, e, score))
+    return out
+
+
+def _brand_branches(context: TextContext) -> list[tuple[int, int, float]]:
+    """A brand in katakana or Latin letters before a branch that ends in 店 (ヒマラヤキッチン
+    船橋本町店, Blue Bean 駅前店): the brand is no type word, the branch makes it a shop."""
+    text = context.text
+    out = []
+    for m in _SHOP.finditer(text):
+        brand = _BRAND_BEFORE.search(text, max(0, m.start() - 24), m.start())
+        if not brand:
+            continue
+        end = _branch_end(context, brand.end("brand"))
+        if end >= m.end():
+            out.append((brand.start(), end, 0.75))
     return out
 
 

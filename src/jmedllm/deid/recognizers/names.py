@@ -93,6 +93,7 @@ from jmedllm.deid.recognizers._person_rules import (
     _READING_AFTER,
     _READING_BEFORE,
     _RELATIONS,
+    _ROLE_GAP,
     _ROLE_WORDS,
     _ROLES,
     _SIGN_SUFFIX,
@@ -216,8 +217,10 @@ class _DocScan(_Scan):
         first = _SLOT_AT_START.match(text)
         for m in chain((first,) if first else (), _SLOT.finditer(text)):
             start, end = m.span(1)
+            if found and found[-1][2] == 3 and start < found[-1][1]:
+                continue  # 康夫 in 鈴木 康夫: inside a name already found
             if known_ends.get(start, -1) >= end:
-                found.append((start, end, 3))
+                found.append((start, known_ends[start], 3))
                 continue
             word = m.group(1)
             if end - start > 5 or word in _STOP or word in _CUE_WORDS:
@@ -239,7 +242,12 @@ class _DocScan(_Scan):
         proven = [g >= 2 for _s, _e, g in found]
 
         def linked(j: int, k: int) -> bool:  # found[j] and found[k] are neighbours in a list
-            return 0 <= j < k < len(found) and bool(_LIST_GAP.fullmatch(text, found[j][1], found[k][0]))
+            if not 0 <= j < k < len(found):
+                return False
+            if _LIST_GAP.fullmatch(text, found[j][1], found[k][0]):
+                return True
+            role = _ROLE_GAP.fullmatch(text, found[j][1], found[k][0])  # 、看護 : a role between
+            return role is not None and (role.group(1) in _STOP or role.group(1) in _ROLE_WORDS)
 
         for k in [*range(len(found)), *reversed(range(len(found)))]:  # A、B、C: weak next to proven
             if not proven[k]:
