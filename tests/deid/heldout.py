@@ -22,7 +22,16 @@ from typing import Any
 
 from jmedllm.deid.labels import LABELS
 
-__all__ = ["FIXTURE", "context", "diagnostics", "load_heldout", "parse_document", "parse_heldout", "runs"]
+__all__ = [
+    "FIXTURE",
+    "context",
+    "diagnostics",
+    "load_heldout",
+    "parse_document",
+    "parse_heldout",
+    "print_report",
+    "runs",
+]
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "heldout.txt"
 
@@ -166,3 +175,19 @@ def diagnostics(
             if any(covered[term["start"] : term["end"]]):
                 masked.append(f"{record['id']} {term['term']!r}  {context(text, term['start'], term['end'])}")
     return missed, false_pos, masked
+
+
+def print_report(title: str, report: Any, gold: list[dict[str, Any]], pred: dict[str, list[Any]]) -> None:
+    """Print the per-label table and every miss, false positive and masked term (for ``-s``)."""
+    missed, false_pos, masked = diagnostics(gold, pred)
+    print(f"\n=== {title}: {report.n_documents} documents ===")
+    widths = [26, 14, 7, 14, 12]
+    for row in report.rows():
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for heading, lines in (
+        ("missed / partly covered gold spans", missed),
+        ("false-positive runs", false_pos),
+        ("masked protected terms", masked),
+    ):
+        print(f"\n--- {heading} ({len(lines)}) ---")
+        print("\n".join(lines) or "(none)")

@@ -138,18 +138,7 @@ def test_predicted_offsets_are_valid(scored: tuple[list[dict[str, Any]], dict[st
 def test_heldout_scores(scored: tuple[list[dict[str, Any]], dict[str, list[Any]]]) -> None:
     gold, pred = scored
     report = evaluate(gold, [{"id": doc_id, "spans": spans} for doc_id, spans in pred.items()])
-    missed, false_pos, masked = heldout.diagnostics(gold, pred)
-
-    print(f"\n=== held-out de-identification: {report.n_documents} documents ===")
-    widths = [26, 14, 7, 14, 12]
-    for row in report.rows():
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    print(f"\n--- missed / partly covered gold spans ({len(missed)}) ---")
-    print("\n".join(missed) or "(none)")
-    print(f"\n--- false-positive runs ({len(false_pos)}) ---")
-    print("\n".join(false_pos) or "(none)")
-    print(f"\n--- masked protected terms ({len(masked)}) ---")
-    print("\n".join(masked) or "(none)")
+    heldout.print_report("held-out de-identification", report, gold, pred)
 
     assert report.n_missing_predictions == 0
     assert {s.label for s in report.labels if s.n_gold} >= DIRECT_IDENTIFIERS

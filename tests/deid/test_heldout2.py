@@ -194,17 +194,7 @@ def test_heldout2_scores(scored2: tuple[list[dict[str, Any]], dict[str, list[Any
     report = evaluate(gold, [{"id": doc_id, "spans": spans} for doc_id, spans in pred.items()])
 
     if SHOW:
-        missed, false_pos, masked = heldout.diagnostics(gold, pred)
-        print(f"\n=== held-out set 2: {report.n_documents} documents ===")
-        widths = [26, 14, 7, 14, 12]
-        for row in report.rows():
-            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        print(f"\n--- missed / partly covered gold spans ({len(missed)}) ---")
-        print("\n".join(missed) or "(none)")
-        print(f"\n--- false-positive runs ({len(false_pos)}) ---")
-        print("\n".join(false_pos) or "(none)")
-        print(f"\n--- masked protected terms ({len(masked)}) ---")
-        print("\n".join(masked) or "(none)")
+        heldout.print_report("held-out set 2", report, gold, pred)
 
     summary = (
         f"recall={report.char_recall} precision={report.char_precision} "
