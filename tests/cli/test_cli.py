@@ -96,8 +96,8 @@ def test_doctor_table_redacts_and_fails_on_unreachable_database(monkeypatch: pyt
 @pytest.mark.parametrize(
     ("env", "config_text", "expected"),
     [
-        ({"JMEDLLM_MODELS__TORCH_THREADS": "lots"}, None, "JMEDLLM_MODELS__TORCH_THREADS"),
-        ({}, "models: {torch_threads: 0}\n", "models.torch_threads"),
+        ({"JMEDLLM_LOCAL_MODELS__TORCH_THREADS": "lots"}, None, "JMEDLLM_LOCAL_MODELS__TORCH_THREADS"),
+        ({}, "local_models: {torch_threads: 0}\n", "local_models.torch_threads"),
         ({}, "nonsense_key: 1\n", "unknown setting"),
     ],
 )
@@ -195,8 +195,8 @@ def test_model_info_and_bad_reference() -> None:
     assert "smollm2-135m-instruct" in listed.output
 
 
-def test_demo_without_model_runs_every_step() -> None:
-    result = runner.invoke(app, ["demo", "--no-model"])
+def test_demo_without_serving_runs_every_step() -> None:
+    result = runner.invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "03-1234-5678" in result.output and "2019-04-30" in result.output
     assert "jmedllm demo finished" in result.output
@@ -209,7 +209,7 @@ def test_python_dash_m_entry_point() -> None:
 
 @pytest.mark.slow
 def test_model_generate_command(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JMEDLLM_MODELS__CACHE_DIR", str(model_cache))
+    monkeypatch.setenv("JMEDLLM_LOCAL_MODELS__CACHE_DIR", str(model_cache))
     result = runner.invoke(
         app,
         [

@@ -71,7 +71,7 @@ def test_cache_key_changes_when_the_file_changes(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_bundled_model_loads_generates_and_reuses_the_cache(tmp_path: Path) -> None:
     model_cache = tmp_path / "models"  # its own cache: the first load must convert
-    settings = load_settings(models={"cache_dir": model_cache, "torch_threads": 2})
+    settings = load_settings(local_models={"cache_dir": model_cache, "torch_threads": 2})
     messages: list[str] = []
     first = load_model("smollm2-135m-instruct", settings=settings, progress=messages.append)
     assert not first.from_cache

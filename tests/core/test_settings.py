@@ -16,19 +16,21 @@ def test_defaults(tmp_path: Path) -> None:
     settings = load_settings()
     assert settings.home == tmp_path / "home"
     assert settings.offline is True
-    assert settings.models.default == "smollm2-135m-instruct"
+    assert settings.local_models.default == "smollm2-135m-instruct"
     assert settings.effective_database_url == f"sqlite:///{tmp_path / 'home' / 'jmedllm.db'}"
     assert settings.model_cache_dir == tmp_path / "home" / "models"
 
 
 def test_precedence_env_over_yaml_over_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "jmedllm.yaml"
-    config.write_text("log_level: WARNING\nmodels:\n  torch_threads: 2\n  device: cpu\n", encoding="utf-8")
-    assert load_settings(config).models.torch_threads == 2
-    monkeypatch.setenv("JMEDLLM_MODELS__TORCH_THREADS", "3")
+    config.write_text(
+        "log_level: WARNING\nlocal_models:\n  torch_threads: 2\n  device: cpu\n", encoding="utf-8"
+    )
+    assert load_settings(config).local_models.torch_threads == 2
+    monkeypatch.setenv("JMEDLLM_LOCAL_MODELS__TORCH_THREADS", "3")
     monkeypatch.setenv("JMEDLLM_CONFIG", str(config))
     settings = load_settings()
-    assert settings.models.torch_threads == 3
+    assert settings.local_models.torch_threads == 3
     assert settings.log_level == "WARNING"
     assert load_settings(log_level="DEBUG").log_level == "DEBUG"
 
@@ -36,7 +38,7 @@ def test_precedence_env_over_yaml_over_defaults(tmp_path: Path, monkeypatch: pyt
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        ("models:\n  torch_threads: many\n", "invalid setting 'models.torch_threads'"),
+        ("local_models:\n  torch_threads: many\n", "invalid setting 'local_models.torch_threads'"),
         ("modles: {}\n", "invalid setting 'modles'"),
         ("database_url: mysql://x/y\n", "sqlite:/// or postgresql://"),
         ("redis_url: http://x\n", "redis://"),

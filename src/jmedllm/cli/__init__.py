@@ -51,9 +51,9 @@ GROUPS: tuple[GroupSpec, ...] = (
         "eval", "Evaluate and compare candidates on medical knowledge and safety.", planned="issues 4 and 5"
     ),
     GroupSpec("guard", "Guardrails: input and output rails and their policies.", planned="issue 6"),
-    GroupSpec("serve", "Run the guarded OpenAI-compatible gateway.", planned="issue 7"),
-    GroupSpec("admin", "Administer the gateway: organisations, users, roles, API keys.", planned="issue 7"),
-    GroupSpec("audit", "Inspect, verify and export the tamper-evident audit log.", planned="issue 7"),
+    GroupSpec("serve", "Run the guarded OpenAI-compatible gateway.", "jmedllm.cli.serve"),
+    GroupSpec("admin", "Administer the gateway: organisations, users, roles, API keys.", "jmedllm.cli.admin"),
+    GroupSpec("audit", "Verify, export and purge the tamper-evident audit log.", "jmedllm.cli.audit"),
     GroupSpec(
         "clinic",
         "Clinical use: note drafting, test suggestions, clinician review.",

@@ -7,7 +7,8 @@ never imports torch, transformers, fastapi or spacy.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,7 +16,12 @@ from typer.core import TyperGroup
 
 from jmedllm.core.errors import JmedllmError
 
-__all__ = ["JmedllmGroup", "console", "err_console", "get_settings"]
+__all__ = ["ConfigOption", "JmedllmGroup", "console", "err_console", "get_settings"]
+
+#: A command's own ``--config`` (the gateway's commands take it after their arguments).
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML settings file (also JMEDLLM_CONFIG).")
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,12 +42,19 @@ class JmedllmGroup(TyperGroup):
             raise typer.Exit(error.exit_code) from None
 
 
-def get_settings(ctx: typer.Context) -> Any:
-    """Settings for this invocation, loaded once from ``--config``, the environment and defaults."""
+def get_settings(ctx: typer.Context, config: Any = None) -> Any:
+    """Settings for this invocation, loaded once from ``--config``, the environment and defaults.
+
+    ``config`` is a command's own ``--config`` (``jmedllm admin … --config FILE``); it
+    takes precedence over the root option.
+    """
     from jmedllm.core.settings import load_settings
 
     root = ctx.find_root()
     root.ensure_object(dict)
+    if config is not None:
+        root.obj["config"] = config
+        root.obj.pop("settings", None)
     if "settings" not in root.obj:
         settings = load_settings(root.obj.get("config"))
         if settings.offline:

@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from jmedllm.cli._common import console, get_settings
+from jmedllm.cli._common import ConfigOption, console, get_settings
 
 __all__ = ["register"]
 
@@ -93,25 +93,34 @@ def _print_settings(values: dict[str, str]) -> None:
 
 
 _DEMO_TEXT = "患者ＩＤ：１２３４５。㍻31年4月30日入院、WBC 12.3×10³/μL、①発熱 ②咳嗽。ｱｾﾄｱﾐﾉﾌｪﾝ 3～5mg/kg、TEL 03ー1234ー5678。"
-_DEMO_QUESTION = "What is the first-line treatment for anaphylaxis? Answer in one sentence."
 
 
 def demo(
     ctx: typer.Context,
-    model: Annotated[
-        bool, typer.Option("--model/--no-model", help="Load the bundled model and generate.")
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve", help="Start the gateway (default) or only set it up and print examples."
+        ),
     ] = True,
-    max_new_tokens: Annotated[int, typer.Option(min=1, max=512, help="Tokens to generate.")] = 48,
+    host: Annotated[str, typer.Option(help="Interface for the gateway.")] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port (default 8000, or a free one if 8000 is taken)."),
+    ] = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Show what this installation can do today, on embedded defaults.
+    """Run the main job on embedded defaults: the guarded gateway with the bundled model.
 
-    Runs the environment checks, the Japanese text core on a synthetic clinical note,
-    and (with the model extra) the bundled SmolLM2 model. The OpenAI-compatible gateway
-    becomes the demo's main job when it lands (issue 7).
+    Checks the environment, shows the Japanese text core and de-identification on
+    synthetic notes, sets up a demo organisation with an admin and a physician key
+    (SQLite), starts the gateway with the bundled SmolLM2 model and the default guard
+    policy, answers one question through it, and prints a curl and an openai example
+    that work as printed. Stop with Ctrl-C.
     """
     from jmedllm.core.doctor import CheckStatus, run_checks
 
-    settings = get_settings(ctx)
+    settings = get_settings(ctx, config)
     console.rule("[bold]1/4 environment")
     with console.status("running checks…"):
         results = run_checks(settings)
@@ -124,23 +133,110 @@ def demo(
     console.rule("[bold]3/4 de-identification")
     deid = _demo_deid()
 
-    console.rule("[bold]4/4 bundled model")
-    generated = _demo_model(settings, max_new_tokens) if model else "skipped (--no-model)"
+    console.rule("[bold]4/4 guarded gateway")
+    gateway = _demo_gateway(settings, serve=serve, host=host, port=port)
 
     console.print(
         Panel.fit(
             "[bold]jmedllm demo finished[/bold]\n"
             f"checks: {sum(r.status is CheckStatus.OK for r in results)} ok, {len(failed)} failed\n"
             f"de-identification: {deid}\n"
-            f"model: {generated}\n\n"
-            "Coming next: evaluation (issues 4, 5), guardrails (6), the guarded gateway (7, 8)\n"
-            "— then `make demo` starts the gateway.\n"
-            "Docs: README.md, docs/design.md, docs/text.md, docs/deid.md, docs/models.md",
+            f"gateway: {gateway}\n\n"
+            "Docs: README.md, docs/serve.md, docs/deid.md, docs/text.md, docs/models.md",
             title="summary",
         )
     )
     if failed:
         raise typer.Exit(1)
+
+
+def _free_port(host: str, wanted: int | None) -> int:
+    import socket
+
+    candidates = [wanted] if wanted else [8000, 0]
+    for candidate in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, candidate))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise typer.BadParameter(f"port {wanted} on {host} is in use; pass another --port")
+
+
+def _demo_gateway(settings: object, *, serve: bool, host: str, port: int | None) -> str:
+    import os
+
+    from jmedllm.serve.demo import bootstrap_demo, curl_example, python_example
+    from jmedllm.serve.operator import opened_store
+
+    with console.status("setting up the gateway database…"), opened_store(settings) as store:  # type: ignore[arg-type]
+        keys = bootstrap_demo(store)
+    model = settings.models[0].name  # type: ignore[attr-defined]
+    bound = _free_port(host, port)
+    base_url = f"http://{host}:{bound}/v1"
+    database = settings.effective_database_url  # type: ignore[attr-defined]
+    console.print(
+        f"database: {database}\norganisation demo-hospital: demo-admin (admin), demo-physician (physician)"
+    )
+    examples = Panel(
+        f"[bold]curl[/bold] (physician key)\n{curl_example(base_url, keys.physician, model)}\n\n"
+        f"[bold]openai[/bold] (Python)\n{python_example(base_url, keys.physician, model)}\n\n"
+        f"admin key (audit, users, metrics): {keys.admin}\n"
+        f"audit log: jmedllm audit verify   ·   metrics: curl -H 'Authorization: Bearer {keys.admin}' "
+        f"http://{host}:{bound}/metrics",
+        title=f"gateway {base_url}",
+        expand=False,
+    )
+    if not serve:
+        console.print(examples, highlight=False, soft_wrap=True)
+        return f"set up (not started: --no-serve); keys issued for {model}"
+
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from jmedllm.serve.app import create_app
+    from jmedllm.serve.demo import DEMO_QUESTION
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=host, port=bound, access_log=False, log_level="warning")  # type: ignore[arg-type]
+    )
+    answered: list[str] = []
+
+    def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.2)
+        try:
+            reply = httpx.post(
+                f"{base_url}/chat/completions",
+                headers={"Authorization": f"Bearer {keys.physician}"},
+                json={
+                    "model": model,
+                    "messages": [{"role": "user", "content": DEMO_QUESTION}],
+                    "max_tokens": 48,
+                },
+                timeout=300,
+            ).json()
+            answer = reply["choices"][0]["message"]["content"].strip()
+            answered.append(answer)
+            console.print(
+                f"[bold]question:[/] {DEMO_QUESTION}\n[bold]answer ({model}):[/] {answer}", highlight=False
+            )
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            console.print(f"[yellow]the demo question failed:[/] {error.__class__.__name__}")
+        console.print(examples, highlight=False, soft_wrap=True)
+        console.print("[bold green]gateway ready[/] — press Ctrl-C to stop")
+
+    console.print(f"starting the gateway on {base_url} (the first run converts the bundled model, ~20 s)…")
+    threading.Thread(target=announce, daemon=True).start()
+    server.run()
+    return f"served {model} on {base_url}; " + ("answered the demo question" if answered else "stopped")
 
 
 def _demo_text() -> None:
@@ -194,22 +290,3 @@ def _demo_deid() -> str:
     labels = sorted({s.label for s in spans})
     eponym = "橋本病 kept" if "橋本病" in masked else "橋本病 wrongly masked"
     return f"{len(spans)} identifiers masked ({', '.join(labels)}); {eponym}"
-
-
-def _demo_model(settings: object, max_new_tokens: int) -> str:
-    from jmedllm.core.errors import JmedllmError
-    from jmedllm.core.models import load_model
-
-    try:
-        with console.status("loading the bundled model…") as status:
-            loaded = load_model(settings=settings, progress=lambda msg: status.update(msg))  # type: ignore[arg-type]
-    except JmedllmError as error:
-        console.print(f"[yellow]model unavailable:[/] {error.one_line()}")
-        return "unavailable"
-    how = "from cache" if loaded.from_cache else "converted from GGUF and cached"
-    console.print(f"loaded {loaded.source.name} {how} in {loaded.load_seconds:.1f} s")
-    console.print(f"[bold]question:[/] {_DEMO_QUESTION}")
-    with console.status("generating…"):
-        answer = loaded.generate([{"role": "user", "content": _DEMO_QUESTION}], max_new_tokens=max_new_tokens)
-    console.print(f"[bold]answer:[/] {answer.strip()}", highlight=False)
-    return f"{loaded.source.name} answered ({how}, {loaded.load_seconds:.1f} s load)"

@@ -141,8 +141,8 @@ class TorchCheck(DoctorCheck):
             return [CheckResult("torch", CheckStatus.SKIP, "not installed", "pip install 'jmedllm[model]'")]
         import torch  # doctor is the one command allowed to pay for this import
 
-        if settings.models.torch_threads:
-            torch.set_num_threads(settings.models.torch_threads)
+        if settings.local_models.torch_threads:
+            torch.set_num_threads(settings.local_models.torch_threads)
         threads = torch.get_num_threads()
         cpus = os.cpu_count() or 1
         cuda = "CUDA available" if torch.cuda.is_available() else "CPU only"
@@ -155,7 +155,7 @@ class TorchCheck(DoctorCheck):
                     "torch",
                     CheckStatus.WARN,
                     detail,
-                    f"set JMEDLLM_MODELS__TORCH_THREADS={cpus} (oversubscribed)",
+                    f"set JMEDLLM_LOCAL_MODELS__TORCH_THREADS={cpus} (oversubscribed)",
                 )
             ]
         return [CheckResult("torch", CheckStatus.OK, detail)]

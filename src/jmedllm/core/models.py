@@ -244,7 +244,7 @@ def load_model(
     source = (
         reference
         if isinstance(reference, ModelSource)
-        else resolve_model(reference or settings.models.default)
+        else resolve_model(reference or settings.local_models.default)
     )
     for module in ("torch", "transformers", "safetensors"):
         _require(module, "model")
@@ -256,9 +256,9 @@ def load_model(
 
     import torch
 
-    if settings.models.torch_threads:
-        torch.set_num_threads(settings.models.torch_threads)
-    device = _pick_device(settings.models.device, torch)
+    if settings.local_models.torch_threads:
+        torch.set_num_threads(settings.local_models.torch_threads)
+    device = _pick_device(settings.local_models.device, torch)
 
     started = time.perf_counter()
     from_cache = False

@@ -24,7 +24,18 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from jmedllm.core.errors import ConfigError
 
-__all__ = ["CONFIG_ENV", "ModelSettings", "Settings", "load_settings", "redact_url"]
+__all__ = [
+    "CONFIG_ENV",
+    "ROLES",
+    "BackendSettings",
+    "GuardSettings",
+    "ModelSettings",
+    "ServeSettings",
+    "ServedModel",
+    "Settings",
+    "load_settings",
+    "redact_url",
+]
 
 #: Environment variable naming the YAML settings file.
 CONFIG_ENV = "JMEDLLM_CONFIG"
@@ -66,6 +77,105 @@ class ModelSettings(BaseModel):
     """Device for locally loaded models."""
 
 
+#: The gateway's roles (職種), from the most to the least privileged. Permissions per role
+#: live in ``jmedllm.serve.roles``; the list is here because model settings name roles.
+ROLES = ("admin", "physician", "nurse", "pharmacist", "clerk", "auditor")
+Role = Literal["admin", "physician", "nurse", "pharmacist", "clerk", "auditor"]
+
+# Who may call a served model when its settings do not say: the clinical roles. Clerks
+# and auditors see the model list but generate nothing unless a model names them.
+_DEFAULT_MODEL_ROLES: tuple[Role, ...] = ("admin", "physician", "nurse", "pharmacist")
+
+
+class BackendSettings(BaseModel):
+    """One place a served model's requests go: an embedded local model or an upstream server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["embedded", "openai"]
+    """``embedded``: generate in this process (torch); ``openai``: any OpenAI-compatible server (vLLM, llama.cpp, TGI)."""
+    model: str | None = None
+    """embedded: the model reference (default: ``local_models.default``); openai: the upstream model name (default: the served name)."""
+    base_url: str | None = None
+    """openai: the upstream's ``/v1`` URL, e.g. ``http://127.0.0.1:9000/v1``."""
+    api_key: SecretStr | None = None
+    """openai: the upstream's API key, if it wants one (never logged)."""
+    timeout_s: float = Field(default=120.0, gt=0)
+    """openai: seconds to wait for the upstream (connect, and between streamed chunks)."""
+    max_queue: int = Field(default=8, ge=1, le=10_000)
+    """Requests waiting for a free slot (the embedded worker, or max_concurrency upstream) before new ones get 429."""
+    weight: int = Field(default=1, ge=0)
+    """Share of traffic when a model has several backends (0 = standby)."""
+    max_concurrency: int | None = Field(default=None, ge=1)
+    """Requests in flight at once on this backend (default: unlimited for openai, 1 for embedded)."""
+
+    @field_validator("base_url", mode="after")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"http", "https"}:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.type == "openai" and not self.base_url:
+            raise ValueError("an openai backend needs base_url (e.g. http://127.0.0.1:9000/v1)")
+
+
+class ServedModel(BaseModel):
+    """A model name clients ask for, the backends behind it and who may use it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:/-]+$")
+    """The name clients send as ``model``."""
+    backends: list[BackendSettings] = Field(min_length=1)
+    """Where requests go (several: weighted routing and failover)."""
+    roles: list[Role] = Field(default_factory=lambda: list(_DEFAULT_MODEL_ROLES))
+    """Roles allowed to generate with this model."""
+    max_tokens: int = Field(default=1024, ge=1, le=131_072)
+    """Upper bound on ``max_tokens`` a request may ask for (400 above it)."""
+
+
+def _default_served_models() -> list[ServedModel]:
+    return [
+        ServedModel(
+            name="smollm2-135m-instruct",
+            backends=[BackendSettings(type="embedded", model="smollm2-135m-instruct")],
+            max_tokens=512,
+        )
+    ]
+
+
+class GuardSettings(BaseModel):
+    """Which guard policy the gateway applies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: str = "default"
+    """``default`` (the built-in policy), ``off`` (no rails; for benchmarks only) or a policy YAML file."""
+
+
+class ServeSettings(BaseModel):
+    """How the gateway listens and what it keeps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    """Interface to bind; the default is reachable from this machine only."""
+    port: int = Field(default=8000, ge=1, le=65535)
+    """TCP port."""
+    workers: int = Field(default=1, ge=1, le=256)
+    """uvicorn worker processes."""
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    """Largest request body accepted (413 above it)."""
+    audit_retention_days: int | None = Field(default=None, ge=1)
+    """Days to keep audit events (``jmedllm audit purge``); unset keeps them forever."""
+    log_format: Literal["json", "text"] = "json"
+    """Request logs: one JSON object per line (never prompt text), or plain text."""
+    public_metrics: bool = False
+    """Serve ``/metrics`` without a key (only for a scraper on a private network)."""
+
+
 class Settings(BaseSettings):
     """jmedllm's settings. Attribute docstrings are the documentation of each setting."""
 
@@ -88,8 +198,14 @@ class Settings(BaseSettings):
     """Redis URL for shared rate limits across workers; in-memory limits when unset."""
     secret_key: SecretStr | None = None
     """Server secret (session signing); required once the gateway runs, never printed."""
-    models: ModelSettings = Field(default_factory=ModelSettings)
-    """Local model settings."""
+    local_models: ModelSettings = Field(default_factory=ModelSettings)
+    """How local models are found and run (torch threads, device, conversion cache)."""
+    models: list[ServedModel] = Field(default_factory=_default_served_models)
+    """Models the gateway serves (default: the bundled SmolLM2, embedded)."""
+    guard: GuardSettings = Field(default_factory=GuardSettings)
+    """Guardrails applied by the gateway."""
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+    """The gateway's listener, limits and retention."""
 
     @field_validator("home", mode="after")
     @classmethod
@@ -132,7 +248,7 @@ class Settings(BaseSettings):
 
     @property
     def model_cache_dir(self) -> Path:
-        return (self.models.cache_dir or self.home / "models").expanduser()
+        return (self.local_models.cache_dir or self.home / "models").expanduser()
 
     def redacted(self) -> dict[str, str]:
         """Flat ``{"dotted.name": "value"}`` for display, with every secret masked."""
@@ -140,6 +256,9 @@ class Settings(BaseSettings):
         for name, value in self:
             if isinstance(value, BaseModel):
                 out.update({f"{name}.{k}": _show(v) for k, v in value})
+            elif name == "models":
+                # Backends may carry upstream API keys: show names and backend types only.
+                out[name] = ", ".join(f"{m.name} ({'+'.join(b.type for b in m.backends)})" for m in value)
             elif name == "secret_key":
                 out[name] = "(not set)" if value is None else "********"
             elif name in ("database_url", "redis_url") and isinstance(value, str):

@@ -1,0 +1,70 @@
+"""``jmedllm serve``: run the guarded OpenAI-compatible gateway on uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from jmedllm.cli._common import ConfigOption, err_console, get_settings
+
+app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
+
+
+@app.callback()
+def serve(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default: serve.host, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default: serve.port, 8000).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=256, help="Worker processes (default: serve.workers).")
+    ] = None,
+) -> None:
+    """Run the gateway: OpenAI-compatible API with guardrails, API keys, roles and audit log.
+
+    Migrations run once here, before any worker starts. With several workers each process
+    loads its own embedded models; prefer openai backends (vLLM) for more than one worker.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from jmedllm.serve.app import create_app
+    from jmedllm.serve.db.session import Database
+
+    settings = get_settings(ctx, config)
+    host = host or settings.serve.host
+    port = port or settings.serve.port
+    workers = workers or settings.serve.workers
+    database = Database(settings.effective_database_url)
+    database.migrate()
+    database.close()
+    err_console.print(
+        f"jmedllm gateway on http://{host}:{port}/v1 — models: {', '.join(m.name for m in settings.models)}; "
+        f"guard policy: {settings.guard.policy}; workers: {workers}"
+    )
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings, migrate=False), host=host, port=port, access_log=False, log_level="warning"
+        )
+        return
+    # Workers are separate processes: they rebuild settings from the same file and environment.
+    root = ctx.find_root()
+    if root.obj and root.obj.get("config"):
+        os.environ["JMEDLLM_CONFIG"] = str(root.obj["config"])
+    os.environ["JMEDLLM_SERVE_MIGRATE"] = "0"
+    uvicorn.run(
+        "jmedllm.serve.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+    )

@@ -1,0 +1,125 @@
+"""Run a policy's rails over texts and combine their verdicts into one decision."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+from jmedllm.core.records import GuardAction, GuardDecision, RailResult
+from jmedllm.guard.base import RAILS, Rail, Stage
+from jmedllm.guard.policy import GuardPolicy, load_policy
+
+__all__ = ["GuardOutcome", "GuardPipeline", "decision_dict", "merge_per_rail"]
+
+
+class GuardOutcome:
+    """A decision over several texts (the messages of a chat) and the texts to pass on."""
+
+    __slots__ = ("decision", "texts")
+
+    def __init__(self, decision: GuardDecision, texts: list[str]) -> None:
+        self.decision = decision
+        self.texts = texts
+
+    def to_dict(self) -> dict[str, object]:
+        return decision_dict(self.decision)
+
+
+def decision_dict(decision: GuardDecision) -> dict[str, object]:
+    """A decision as JSON: action, categories, score, latency and each rail's verdict (no texts)."""
+    return {
+        "action": decision.action.value,
+        "categories": list(decision.categories),
+        "score": round(decision.score, 4),
+        "latency_ms": round(decision.latency_ms, 3),
+        "rails": [
+            {
+                "rail": r.rail,
+                "action": r.action.value,
+                "categories": list(r.categories),
+                "score": round(r.score, 4),
+                "latency_ms": round(r.latency_ms, 3),
+            }
+            for r in decision.rails
+        ],
+    }
+
+
+class GuardPipeline:
+    """The rails of one policy, built once, run on every request.
+
+    Rails of a stage run in policy order, each on the text the previous masking rail
+    produced, so a later rail never sees an identifier an earlier one removed. The
+    strictest action over all rails and all texts wins (``GuardDecision.strictest``).
+    """
+
+    def __init__(self, policy: GuardPolicy) -> None:
+        self.policy = policy
+        self._rails: dict[str, list[Rail]] = {
+            "input": [RAILS.get(s.rail)(s.display_name, **s.options) for s in policy.input],
+            "output": [RAILS.get(s.rail)(s.display_name, **s.options) for s in policy.output],
+        }
+
+    @classmethod
+    def from_reference(cls, reference: str) -> GuardPipeline:
+        return cls(load_policy(reference))
+
+    def rails(self, stage: Stage) -> list[Rail]:
+        return list(self._rails[stage])
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._rails["input"] or self._rails["output"])
+
+    def check(self, texts: Sequence[str], *, stage: Stage) -> GuardOutcome:
+        """Judge every text at ``stage``; return the combined decision and the texts to pass on."""
+        started = time.perf_counter()
+        results: list[RailResult] = []
+        out: list[str] = []
+        for text in texts:
+            current = text
+            for rail in self._rails[stage]:
+                result = self._apply_overrides(rail.check(current, stage=stage))
+                results.append(result)
+                if result.action is GuardAction.MASK and result.transformed_text is not None:
+                    current = result.transformed_text
+            out.append(current)
+        decision = GuardDecision.strictest(
+            merge_per_rail(results), latency_ms=(time.perf_counter() - started) * 1000.0
+        )
+        message = self.policy.message_for(decision.action)
+        if message is not None:
+            decision = replace(decision, message=decision.message or message)
+        return GuardOutcome(decision, out)
+
+    def check_text(self, text: str, *, stage: Stage) -> GuardOutcome:
+        return self.check([text], stage=stage)
+
+    def _apply_overrides(self, result: RailResult) -> RailResult:
+        stricter = [
+            self.policy.category_actions[c] for c in result.categories if c in self.policy.category_actions
+        ]
+        if not stricter:
+            return result
+        action = max([result.action, *stricter], key=lambda a: a.severity)
+        return replace(result, action=action)
+
+
+def merge_per_rail(results: list[RailResult]) -> list[RailResult]:
+    """One result per rail over all texts: strictest action, united categories, summed latency."""
+    merged: dict[str, RailResult] = {}
+    for result in results:
+        previous = merged.get(result.rail)
+        if previous is None:
+            merged[result.rail] = result
+            continue
+        winner = result if result.action.severity > previous.action.severity else previous
+        merged[result.rail] = replace(
+            winner,
+            categories=tuple(dict.fromkeys((*previous.categories, *result.categories))),
+            score=max(previous.score, result.score),
+            latency_ms=previous.latency_ms + result.latency_ms,
+            transformed_text=None,
+        )
+    return list(merged.values())

@@ -1,0 +1,1 @@
+"""Built-in rails (plugins of ``guard.rail``)."""

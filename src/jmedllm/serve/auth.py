@@ -1,0 +1,111 @@
+"""API-key authentication and role checks, as FastAPI dependencies.
+
+Every route except the health probes declares the permission it needs with
+``Depends(require(Permission.X))``. The dependency authenticates the bearer key against
+the store (keys are stored as SHA-256 hashes; revoked, expired and disabled users are
+refused), checks the role, and returns the request's :class:`CallRecord`. Refusals are
+audited too: failed access attempts are exactly what a hospital's review looks for.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, NoReturn
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from jmedllm.serve.context import CallRecord
+from jmedllm.serve.db.store import AuthenticationError
+from jmedllm.serve.errors import ApiError
+from jmedllm.serve.roles import Permission, has_permission
+
+__all__ = [
+    "AdminCaller",
+    "AuditCaller",
+    "GenerateCaller",
+    "GuardCaller",
+    "ModelsCaller",
+    "bearer_token",
+    "key_prefix_of",
+    "require",
+]
+
+_KEY_SHAPE = re.compile(r"^jmk_([a-z0-9]{8})_[A-Za-z0-9_\-]{20,}$")
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def key_prefix_of(token: str) -> str | None:
+    """The visible prefix of a well-formed key; None for anything else (it may be a pasted secret)."""
+    match = _KEY_SHAPE.match(token)
+    return match.group(1) if match else None
+
+
+def _endpoint(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or request.url.path
+
+
+def new_record(request: Request) -> CallRecord:
+    request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+    record = CallRecord(request_id=request_id, endpoint=_endpoint(request), method=request.method)
+    request.state.record = record
+    return record
+
+
+def require(permission: Permission) -> Callable[[Request], Awaitable[CallRecord]]:
+    """A dependency: authenticate the caller, check ``permission``, return the call's record."""
+
+    async def dependency(request: Request) -> CallRecord:
+        gateway = request.app.state.gateway
+        record = new_record(request)
+        token = bearer_token(request)
+        if token is None:
+            await _deny(gateway, record, 401, "missing API key: send 'Authorization: Bearer <key>'")
+        record.key_prefix = key_prefix_of(token)
+        try:
+            principal = await run_in_threadpool(gateway.store.authenticate, token)
+        except AuthenticationError as exc:
+            await _deny(gateway, record, 401, f"invalid API key: {exc.one_line()}")
+        record.actor = principal.user
+        record.role = principal.role
+        record.organisation = principal.organisation
+        record.key_prefix = principal.key_prefix
+        if not has_permission(principal.role, permission):
+            await _deny(
+                gateway,
+                record,
+                403,
+                f"role {principal.role!r} may not use this endpoint ({permission.value})",
+            )
+        return record
+
+    return dependency
+
+
+async def _deny(gateway: object, record: CallRecord, status: int, message: str) -> NoReturn:
+    record.status = status
+    record.outcome = "denied"
+    await record.finish(gateway)  # type: ignore[arg-type]
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    raise ApiError(
+        status, message, code="invalid_api_key" if status == 401 else "permission_denied", headers=headers
+    )
+
+
+# The caller of a route, authenticated and authorised for one permission (route signatures
+# use these: ``record: GenerateCaller``).
+ModelsCaller = Annotated[CallRecord, Depends(require(Permission.MODELS_LIST))]
+GenerateCaller = Annotated[CallRecord, Depends(require(Permission.GENERATE))]
+GuardCaller = Annotated[CallRecord, Depends(require(Permission.GUARD_CHECK))]
+AdminCaller = Annotated[CallRecord, Depends(require(Permission.ADMIN))]
+AuditCaller = Annotated[CallRecord, Depends(require(Permission.AUDIT_READ))]

@@ -1,0 +1,87 @@
+"""Prometheus metrics of one gateway app.
+
+Each app owns its registry (tests build many apps in one process). With several uvicorn
+workers each process counts on its own; scrape every worker, or set
+``PROMETHEUS_MULTIPROC_DIR`` as prometheus_client documents (see docs/serve.md).
+Labels never carry identifiers or text: model names, endpoints, statuses, rail names and
+PHI *categories* only.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+__all__ = ["CONTENT_TYPE_LATEST", "GatewayMetrics"]
+
+# Latency buckets from 5 ms (guard-only calls) to 2 minutes (long CPU generations).
+_LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "jmedllm_requests",
+            "Requests by endpoint, model and HTTP status.",
+            ["endpoint", "model", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "jmedllm_request_latency_seconds",
+            "Time from request to last byte.",
+            ["endpoint", "model"],
+            buckets=_LATENCY,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "jmedllm_time_to_first_token_seconds",
+            "Streaming: time from request to the first content chunk.",
+            ["model"],
+            buckets=_LATENCY,
+            registry=r,
+        )
+        self.tokens = Counter(
+            "jmedllm_tokens",
+            "Tokens by model and direction (prompt, completion).",
+            ["model", "direction"],
+            registry=r,
+        )
+        self.guard_actions = Counter(
+            "jmedllm_guard_actions",
+            "Guard verdicts by stage, rail, action and category (category 'none' when nothing fired).",
+            ["stage", "rail", "action", "category"],
+            registry=r,
+        )
+        self.backend_up = Gauge(
+            "jmedllm_backend_up",
+            "1 when the backend answered its last health check.",
+            ["model", "backend"],
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "jmedllm_backend_queue_depth",
+            "Requests waiting for the backend.",
+            ["model", "backend"],
+            registry=r,
+        )
+        self.in_flight = Gauge("jmedllm_requests_in_flight", "Requests being served now.", registry=r)
+        self.audit_failures = Counter(
+            "jmedllm_audit_write_failures", "Audit events that could not be written.", registry=r
+        )
+
+    def record_guard(self, stage: str, decision_rails: list[dict[str, object]]) -> None:
+        for rail in decision_rails:
+            categories = rail.get("categories") or ["none"]
+            for category in categories:  # type: ignore[union-attr]
+                self.guard_actions.labels(stage, str(rail["rail"]), str(rail["action"]), str(category)).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

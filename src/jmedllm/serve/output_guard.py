@@ -1,0 +1,81 @@
+"""Output rails on a streamed reply: judged in windows, released window by window.
+
+A rail cannot judge half a name, so streamed text is held until a window closes — at a
+sentence end (。！？ or a newline) or after ``policy.output_window_chars`` characters —
+then the window is checked and released (masked if a rail masked it). When a rail
+blocks, nothing more is released and the policy's message ends the reply. With no output
+rails the gateway does not use this class and streams token by token.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+
+from jmedllm.core.records import GuardDecision, RailResult
+from jmedllm.guard.pipeline import GuardPipeline, decision_dict, merge_per_rail
+
+__all__ = ["OutputGuard"]
+
+_SENTENCE_ENDS = "。！？!?\n"
+
+
+class OutputGuard:
+    def __init__(self, pipeline: GuardPipeline) -> None:
+        self.pipeline = pipeline
+        self.window = pipeline.policy.output_window_chars
+        self._buffer = ""
+        self._results: list[RailResult] = []
+        self._latency_ms = 0.0
+        self.blocked = False
+        self.message = ""
+
+    async def feed(self, text: str) -> list[str]:
+        """Add streamed text; return the windows now released (checked, possibly masked)."""
+        if self.blocked:
+            return []
+        self._buffer += text
+        released: list[str] = []
+        while True:
+            cut = self._cut()
+            if cut is None:
+                break
+            window, self._buffer = self._buffer[:cut], self._buffer[cut:]
+            checked = await self._check(window)
+            if self.blocked:
+                return released
+            released.append(checked)
+        return released
+
+    async def flush(self) -> str:
+        """Check and release whatever is left at the end of the stream."""
+        if self.blocked or not self._buffer:
+            return ""
+        window, self._buffer = self._buffer, ""
+        checked = await self._check(window)
+        return "" if self.blocked else checked
+
+    def _cut(self) -> int | None:
+        # The last sentence end in the buffer closes a window; a long run without one
+        # closes at the window size.
+        last = max(self._buffer.rfind(c) for c in _SENTENCE_ENDS)
+        if last >= 0:
+            return last + 1
+        if len(self._buffer) >= self.window:
+            return self.window
+        return None
+
+    async def _check(self, window: str) -> str:
+        outcome = await run_in_threadpool(self.pipeline.check_text, window, stage="output")
+        self._results.extend(outcome.decision.rails)
+        self._latency_ms += outcome.decision.latency_ms
+        if not outcome.decision.allowed:
+            self.blocked = True
+            self.message = outcome.decision.message or ""
+            return ""
+        return outcome.texts[0]
+
+    def decision(self) -> GuardDecision:
+        return GuardDecision.strictest(merge_per_rail(self._results), latency_ms=self._latency_ms)
+
+    def decision_dict(self) -> dict[str, object]:
+        return decision_dict(self.decision())

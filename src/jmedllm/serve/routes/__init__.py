@@ -1,0 +1,1 @@
+"""Thin routers: parse, authorise, call the gateway's services, shape the reply."""

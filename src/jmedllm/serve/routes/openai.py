@@ -1,0 +1,406 @@
+"""The OpenAI-compatible API: ``/v1/models``, ``/v1/chat/completions``, ``/v1/completions``.
+
+Each handler: authorise (dependency) → parse → resolve the model and the caller's right
+to it → guard the input → generate → guard the output → reply in vLLM's shape. The
+request's :class:`CallRecord` is finished exactly once, whatever happens, so every
+request leaves one audit event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from jmedllm.core.records import GuardAction
+from jmedllm.serve.auth import GenerateCaller, ModelsCaller
+from jmedllm.serve.backends.base import BackendBusy, BackendError, Delta, GenerationRequest
+from jmedllm.serve.context import CallRecord
+from jmedllm.serve.errors import ApiError, error_body
+from jmedllm.serve.output_guard import OutputGuard
+from jmedllm.serve.routes._body import parse_body
+from jmedllm.serve.schemas import ChatCompletionRequest, CompletionRequest, new_id, now
+
+if TYPE_CHECKING:
+    from jmedllm.serve.gateway import Gateway
+    from jmedllm.serve.routing import ModelRoute
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _gateway(request: Request) -> Gateway:
+    return request.app.state.gateway  # type: ignore[no-any-return]
+
+
+@router.get("/v1/models")
+async def list_models(request: Request, record: ModelsCaller) -> JSONResponse:
+    gateway = _gateway(request)
+    data = [
+        {
+            "id": route.name,
+            "object": "model",
+            "created": gateway.started_at,
+            "owned_by": "jmedllm",
+            "root": route.name,
+            "parent": None,
+            "max_model_len": route.served.max_tokens,
+        }
+        for route in gateway.routes.values()
+        if route.allows(record.role)
+    ]
+    await record.finish(gateway, raise_on_audit_failure=True)
+    return JSONResponse({"object": "list", "data": data})
+
+
+@router.post("/v1/chat/completions", response_model=None)
+async def chat_completions(request: Request, record: GenerateCaller) -> JSONResponse | StreamingResponse:
+    return await _serve(request, record, "chat")
+
+
+@router.post("/v1/completions", response_model=None)
+async def completions(request: Request, record: GenerateCaller) -> JSONResponse | StreamingResponse:
+    return await _serve(request, record, "completion")
+
+
+async def _serve(request: Request, record: CallRecord, kind: str) -> JSONResponse | StreamingResponse:
+    gateway = _gateway(request)
+    try:
+        call = await _prepare(request, record, kind)
+        if call.blocked is not None:
+            response = call.blocked_response()
+        elif call.body.stream:
+            # The stream's generator finishes the record when the stream ends.
+            return StreamingResponse(
+                _stream(gateway, call),
+                media_type="text/event-stream",
+                headers={"x-request-id": record.request_id},
+            )
+        else:
+            response = await _complete(gateway, call)
+    except ApiError as exc:
+        record.status = exc.status
+        record.outcome = "denied" if exc.status in (401, 403) else "error"
+        await record.finish(gateway)
+        raise
+    except BackendError as exc:
+        record.status = exc.status
+        record.outcome = "error"
+        await record.finish(gateway)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, BackendBusy) else None
+        raise ApiError(exc.status, exc.message, headers=headers) from None
+    try:
+        await record.finish(gateway, raise_on_audit_failure=True)
+    except Exception:
+        # No reply leaves without its audit event: fail closed.
+        raise ApiError(503, "the audit log is unavailable; the request was not served") from None
+    response.headers["x-request-id"] = record.request_id
+    return response
+
+
+class _Call:
+    """A parsed, authorised, input-guarded request, ready for a backend."""
+
+    def __init__(
+        self,
+        record: CallRecord,
+        kind: str,
+        body: ChatCompletionRequest | CompletionRequest,
+        route: ModelRoute,
+        generation: GenerationRequest,
+        input_decision: dict[str, Any] | None,
+    ) -> None:
+        self.record = record
+        self.kind = kind
+        self.body = body
+        self.route = route
+        self.generation = generation
+        self.input_decision = input_decision
+        self.blocked: str | None = None
+        self.id = new_id("chatcmpl" if kind == "chat" else "cmpl")
+        self.created = now()
+
+    def extension(self, **extra: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {"request_id": self.record.request_id, "guard": dict(self.record.guard)}
+        data.update(extra)
+        return data
+
+    def blocked_response(self) -> JSONResponse | StreamingResponse:
+        assert self.blocked is not None
+        if self.body.stream:
+            return StreamingResponse(
+                _blocked_stream(self),
+                media_type="text/event-stream",
+                headers={"x-request-id": self.record.request_id},
+            )
+        return JSONResponse(self.completion_object(self.blocked, "stop", 0, 0, blocked=True))
+
+    def completion_object(
+        self,
+        text: str,
+        finish_reason: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        *,
+        blocked: bool = False,
+    ) -> dict[str, Any]:
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "completion_tokens": completion_tokens,
+        }
+        if self.kind == "chat":
+            choice: dict[str, Any] = {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "tool_calls": []},
+                "logprobs": None,
+                "finish_reason": finish_reason,
+                "stop_reason": None,
+            }
+            obj = "chat.completion"
+        else:
+            choice = {
+                "index": 0,
+                "text": text,
+                "logprobs": None,
+                "finish_reason": finish_reason,
+                "stop_reason": None,
+                "prompt_logprobs": None,
+            }
+            obj = "text_completion"
+        return {
+            "id": self.id,
+            "object": obj,
+            "created": self.created,
+            "model": self.route.name,
+            "choices": [choice],
+            "usage": usage,
+            "jmedllm": self.extension(blocked=blocked),
+        }
+
+    # --- streaming chunks, framed exactly as vLLM frames them -------------------------
+    def chunk(self, text: str | None, *, first: bool = False, finish_reason: str | None = None) -> str:
+        if self.kind == "chat":
+            delta: dict[str, Any] = {"role": "assistant", "content": ""} if first else {"content": text or ""}
+            choice: dict[str, Any] = {
+                "index": 0,
+                "delta": delta,
+                "logprobs": None,
+                "finish_reason": finish_reason,
+            }
+            obj = "chat.completion.chunk"
+        else:
+            choice = {"index": 0, "text": text or "", "logprobs": None, "finish_reason": finish_reason}
+            obj = "text_completion"
+        if finish_reason is not None:
+            choice["stop_reason"] = None
+        data: dict[str, Any] = {
+            "id": self.id,
+            "object": obj,
+            "created": self.created,
+            "model": self.route.name,
+            "choices": [choice],
+        }
+        if finish_reason is not None:
+            data["jmedllm"] = self.extension(blocked=self.blocked is not None)
+        return _sse(data)
+
+    def usage_chunk(self, prompt_tokens: int, completion_tokens: int) -> str:
+        return _sse(
+            {
+                "id": self.id,
+                "object": "chat.completion.chunk" if self.kind == "chat" else "text_completion",
+                "created": self.created,
+                "model": self.route.name,
+                "choices": [],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                    "completion_tokens": completion_tokens,
+                },
+            }
+        )
+
+
+def _sse(data: dict[str, Any]) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+_DONE = "data: [DONE]\n\n"
+
+
+async def _prepare(request: Request, record: CallRecord, kind: str) -> _Call:
+    gateway = _gateway(request)
+    body: ChatCompletionRequest | CompletionRequest = await parse_body(
+        request, record, ChatCompletionRequest if kind == "chat" else CompletionRequest
+    )
+    record.stream = body.stream
+    route = gateway.routes.get(body.model)
+    if route is None:
+        raise ApiError(404, f"the model {body.model!r} does not exist", code="model_not_found", param="model")
+    record.model = route.name
+    if not route.allows(record.role):
+        raise ApiError(
+            403, f"role {record.role!r} may not use the model {route.name!r}", code="permission_denied"
+        )
+    max_tokens = body.requested_max_tokens or route.served.max_tokens
+    if max_tokens > route.served.max_tokens:
+        raise ApiError(
+            400,
+            f"max_tokens is {max_tokens}, above this model's limit of {route.served.max_tokens}",
+            param="max_tokens",
+        )
+
+    texts = [m.text for m in body.messages] if isinstance(body, ChatCompletionRequest) else [body.prompt_text]
+    outcome = await run_in_threadpool(gateway.guard.check, texts, stage="input")
+    decision = outcome.to_dict() if gateway.guard.enabled else None
+    if decision is not None:
+        record.guard["input"] = decision
+    if isinstance(body, ChatCompletionRequest):
+        messages = [m.as_backend_message(t) for m, t in zip(body.messages, outcome.texts, strict=True)]
+        generation = GenerationRequest(
+            "chat", route.name, record.request_id, messages=messages, params=body.sampling_params(max_tokens)
+        )
+    else:
+        generation = GenerationRequest(
+            "completion",
+            route.name,
+            record.request_id,
+            prompt=outcome.texts[0],
+            params=body.sampling_params(max_tokens),
+        )
+    call = _Call(record, kind, body, route, generation, decision)
+    if not outcome.decision.allowed:
+        call.blocked = outcome.decision.message or gateway.guard.policy.message_for(GuardAction.BLOCK) or ""
+        record.outcome = outcome.decision.action.value  # "block" or "escalate"
+    return call
+
+
+async def _complete(gateway: Gateway, call: _Call) -> JSONResponse:
+    generation, backend = await call.route.generate(call.generation)
+    record = call.record
+    record.backend = backend.label
+    record.prompt_tokens = generation.usage.prompt_tokens
+    record.completion_tokens = generation.usage.completion_tokens
+    text = generation.text
+    finish_reason = generation.finish_reason
+    if gateway.guard.rails("output"):
+        outcome = await run_in_threadpool(gateway.guard.check_text, text, stage="output")
+        record.guard["output"] = outcome.to_dict()
+        if outcome.decision.allowed:
+            text = outcome.texts[0]
+        else:
+            text = outcome.decision.message or ""
+            finish_reason = "stop"
+            record.outcome = f"output_{outcome.decision.action.value}"
+    return JSONResponse(
+        call.completion_object(
+            text, finish_reason, generation.usage.prompt_tokens, generation.usage.completion_tokens
+        )
+    )
+
+
+async def _blocked_stream(call: _Call) -> AsyncIterator[str]:
+    # The record was finished by _serve: nothing here reaches a backend.
+    if call.kind == "chat":
+        yield call.chunk(None, first=True)
+    yield call.chunk(call.blocked)
+    yield call.chunk(None, finish_reason="stop")
+    if call.body.include_usage:
+        yield call.usage_chunk(0, 0)
+    yield _DONE
+
+
+async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
+    record = call.record
+    guard = OutputGuard(gateway.guard) if gateway.guard.rails("output") else None
+    prompt_tokens = completion_tokens = 0
+    finish_reason = "stop"
+    iterator: AsyncIterator[Delta] | None = None
+    try:
+        iterator, first, backend = await call.route.stream(call.generation)
+        record.backend = backend.label
+        if call.kind == "chat":
+            yield call.chunk(None, first=True)
+
+        async def deltas(rest: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
+            yield first
+            async for delta in rest:
+                yield delta
+
+        stopped = False
+        async for delta in deltas(iterator):
+            if delta.usage is not None:
+                prompt_tokens = delta.usage.prompt_tokens
+                completion_tokens = delta.usage.completion_tokens
+            if delta.finish_reason is not None:
+                finish_reason = delta.finish_reason
+            pieces = [delta.text] if guard is None else await guard.feed(delta.text)
+            for piece in pieces:
+                if piece:
+                    yield _content(call, piece)
+            if guard is not None and guard.blocked:
+                stopped = True
+                break
+        if stopped:
+            finish_reason = "stop"
+        if guard is not None:
+            if not guard.blocked:
+                tail = await guard.flush()
+                if tail:
+                    yield _content(call, tail)
+            if guard.blocked:
+                yield _content(call, guard.message)
+                record.outcome = "output_block"
+            record.guard["output"] = guard.decision_dict()
+        record.prompt_tokens, record.completion_tokens = prompt_tokens, completion_tokens
+        yield call.chunk(None, finish_reason=finish_reason)
+        if call.body.include_usage:
+            yield call.usage_chunk(prompt_tokens, completion_tokens)
+        # Audit before [DONE]: a client that saw the end of its stream finds its event logged.
+        await _finish_stream(gateway, record, iterator)
+        yield _DONE
+    except BackendError as exc:
+        # Before the first byte the status would still be ours to choose, but the
+        # response has started; an error event then [DONE] is what vLLM sends, and
+        # the stock client raises it as an APIError instead of hanging.
+        record.status = exc.status
+        record.outcome = "error"
+        yield _sse(error_body(exc.status, exc.message))
+        await _finish_stream(gateway, record, iterator)
+        yield _DONE
+    except (anyio.get_cancelled_exc_class(), GeneratorExit):
+        record.outcome = "client_disconnected"
+        record.status = 499
+        raise
+    finally:
+        await _finish_stream(gateway, record, iterator)
+
+
+def _content(call: _Call, text: str) -> str:
+    """A content chunk; the first one of a stream fixes the time to first token."""
+    if call.record.ttft_s is None:
+        call.record.ttft_s = call.record.latency_ms / 1000.0
+    return call.chunk(text)
+
+
+async def _finish_stream(gateway: Gateway, record: CallRecord, iterator: AsyncIterator[Delta] | None) -> None:
+    # Shielded: when the client disconnects the task is being cancelled, and the audit
+    # event must still be written.
+    with anyio.CancelScope(shield=True):
+        if iterator is not None:
+            # Frees an embedded worker when the client left or the guard stopped the reply.
+            await _aclose(iterator)
+        await record.finish(gateway)
+
+
+async def _aclose(iterator: AsyncIterator[Delta]) -> None:
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
