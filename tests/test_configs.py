@@ -10,12 +10,21 @@ from jmedllm.core.settings import load_settings
 from jmedllm.deid.config import DeidConfig, load_deid_config
 
 ROOT = Path(__file__).resolve().parents[1] / "configs"
-SETTINGS = sorted(ROOT.glob("*.yaml"))
+SETTINGS = sorted(ROOT.glob("*.yaml")) + sorted((ROOT / "serve").glob("*.yaml"))
 DEID = sorted((ROOT / "deid").glob("*.yaml"))
+GUARD = sorted((ROOT / "guard").glob("*.yaml"))
 
 
 def test_there_are_shipped_configs() -> None:
-    assert SETTINGS and DEID
+    assert SETTINGS and DEID and GUARD
+
+
+@pytest.mark.parametrize("path", GUARD, ids=lambda p: p.name)
+def test_shipped_guard_policies_are_valid(path: Path) -> None:
+    from jmedllm.guard.policy import load_policy
+
+    policy = load_policy(str(path))
+    assert policy.input and policy.output  # a shipped policy never runs without rails
 
 
 @pytest.mark.parametrize("path", SETTINGS, ids=lambda p: p.name)

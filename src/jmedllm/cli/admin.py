@@ -123,7 +123,9 @@ def key_create(
     expires_at = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
     with opened_store(get_settings(ctx, config)) as store:
         info, plaintext = store.create_key(user, expires_at=expires_at, label=label)
-        audit_operator_action(store, "admin.key.create", info.prefix, target_user=user)
+        audit_operator_action(
+            store, "admin.key.create", info.prefix, organisation=info.organisation, target_user=user
+        )
     console.print(
         f"created key [bold]{info.prefix}[/bold] for {user} (expires: {_when(info.expires_at)}); "
         "it is shown once — store it now:",
@@ -139,7 +141,9 @@ def key_revoke(ctx: typer.Context, prefix: str, config: ConfigOption = None) -> 
 
     with opened_store(get_settings(ctx, config)) as store:
         info = store.revoke_key(prefix)
-        audit_operator_action(store, "admin.key.revoke", info.prefix, target_user=info.user)
+        audit_operator_action(
+            store, "admin.key.revoke", info.prefix, organisation=info.organisation, target_user=info.user
+        )
     console.print(f"revoked key [bold]{info.prefix}[/bold] of {info.user}")
 
 

@@ -74,8 +74,25 @@ def purge(
     if not yes:
         typer.confirm(f"delete audit events before {cutoff:%Y-%m-%d %H:%M} UTC?", abort=True)
     with opened_store(settings) as store:
-        count = store.purge_audit(older_than=cutoff, actor=operator_name())
+        count = store.purge_audit(older_than=cutoff, actor=operator_name(), role="operator")
     console.print(f"purged {count} events older than {days} days; the chain now verifies from the new anchor")
+
+
+@app.command()
+def pseudonym(
+    ctx: typer.Context,
+    patient_id: Annotated[str, typer.Argument(help="The patient's ID as the EHR sends it.")],
+    config: ConfigOption = None,
+) -> None:
+    """Print the pseudonym the audit log stores for a patient (to find their events in an export)."""
+    from jmedllm.serve.patient import patient_pseudonym
+
+    settings = get_settings(ctx, config)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    try:
+        typer.echo(patient_pseudonym(patient_id, secret))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="PATIENT_ID") from None
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 from typing import Annotated
@@ -179,17 +180,16 @@ def _demo_gateway(settings: object, *, serve: bool, host: str, port: int | None)
     console.print(
         f"database: {database}\norganisation demo-hospital: demo-admin (admin), demo-physician (physician)"
     )
-    examples = Panel(
-        f"[bold]curl[/bold] (physician key)\n{curl_example(base_url, keys.physician, model)}\n\n"
-        f"[bold]openai[/bold] (Python)\n{python_example(base_url, keys.physician, model)}\n\n"
-        f"admin key (audit, users, metrics): {keys.admin}\n"
-        f"audit log: jmedllm audit verify   ·   metrics: curl -H 'Authorization: Bearer {keys.admin}' "
-        f"http://{host}:{bound}/metrics",
-        title=f"gateway {base_url}",
-        expand=False,
+    # Plain text, not a rich panel: borders and wrapping would break copy and paste.
+    examples = (
+        f"--- curl (physician key) ---\n{curl_example(base_url, keys.physician, model)}\n\n"
+        f"--- openai (Python) ---\n{python_example(base_url, keys.physician, model)}\n\n"
+        f"--- admin key (users, audit, metrics) ---\n{keys.admin}\n"
+        f"curl -s -H 'Authorization: Bearer {keys.admin}' http://{host}:{bound}/metrics\n"
+        "jmedllm audit verify\n"
     )
     if not serve:
-        console.print(examples, highlight=False, soft_wrap=True)
+        typer.echo(examples)
         return f"set up (not started: --no-serve); keys issued for {model}"
 
     import threading
@@ -230,12 +230,14 @@ def _demo_gateway(settings: object, *, serve: bool, host: str, port: int | None)
             )
         except (httpx.HTTPError, KeyError, ValueError) as error:
             console.print(f"[yellow]the demo question failed:[/] {error.__class__.__name__}")
-        console.print(examples, highlight=False, soft_wrap=True)
-        console.print("[bold green]gateway ready[/] — press Ctrl-C to stop")
+        typer.echo(examples)
+        console.print(f"[bold green]gateway ready[/] on {base_url} — press Ctrl-C to stop")
 
     console.print(f"starting the gateway on {base_url} (the first run converts the bundled model, ~20 s)…")
     threading.Thread(target=announce, daemon=True).start()
-    server.run()
+    # uvicorn re-raises Ctrl-C after its graceful shutdown; the summary still follows.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
     return f"served {model} on {base_url}; " + ("answered the demo question" if answered else "stopped")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from jmedllm.cli._common import ConfigOption, err_console, get_settings
+from jmedllm.cli._common import ConfigOption, get_settings
 
 app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
 
@@ -45,9 +45,10 @@ def serve(
     database = Database(settings.effective_database_url)
     database.migrate()
     database.close()
-    err_console.print(
+    typer.echo(
         f"jmedllm gateway on http://{host}:{port}/v1 — models: {', '.join(m.name for m in settings.models)}; "
-        f"guard policy: {settings.guard.policy}; workers: {workers}"
+        f"guard policy: {settings.guard.policy}; workers: {workers}",
+        err=True,
     )
     if workers == 1:
         uvicorn.run(

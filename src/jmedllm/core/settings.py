@@ -1,7 +1,7 @@
 """One typed settings model for the whole platform.
 
 Values come from, in order of precedence: keyword arguments, environment variables
-``JMEDLLM_*`` (nested with ``__``: ``JMEDLLM_MODELS__TORCH_THREADS=4``), an optional
+``JMEDLLM_*`` (nested with ``__``: ``JMEDLLM_LOCAL_MODELS__TORCH_THREADS=4``), an optional
 YAML file (``--config FILE`` or ``JMEDLLM_CONFIG``), and the defaults written here. YAML
 holds values only; defaults and validation live in code.
 
@@ -195,9 +195,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL (default: SQLite at ``<home>/jmedllm.db``); PostgreSQL for production."""
     redis_url: str | None = None
-    """Redis URL for shared rate limits across workers; in-memory limits when unset."""
+    """Redis URL (checked by ``jmedllm doctor``); shared rate limits across workers use it from issue 8."""
     secret_key: SecretStr | None = None
-    """Server secret (session signing); required once the gateway runs, never printed."""
+    """Server secret for keyed pseudonyms (``jmedllm deid``); never printed. API keys need none: they are hashed."""
     local_models: ModelSettings = Field(default_factory=ModelSettings)
     """How local models are found and run (torch threads, device, conversion cache)."""
     models: list[ServedModel] = Field(default_factory=_default_served_models)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
-from jmedllm.core.records import GuardAction, GuardDecision, RailResult
+from jmedllm.core.records import GuardDecision, RailResult
 from jmedllm.guard.base import RAILS, Rail, Stage
 from jmedllm.guard.policy import GuardPolicy, load_policy
 
@@ -82,7 +82,9 @@ class GuardPipeline:
             for rail in self._rails[stage]:
                 result = self._apply_overrides(rail.check(current, stage=stage))
                 results.append(result)
-                if result.action is GuardAction.MASK and result.transformed_text is not None:
+                # Not only on MASK: a category_actions override may have raised a masking
+                # verdict to block, and the masked text must still replace the original.
+                if result.transformed_text is not None:
                     current = result.transformed_text
             out.append(current)
         decision = GuardDecision.strictest(

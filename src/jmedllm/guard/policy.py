@@ -104,9 +104,13 @@ def load_policy(reference: str) -> GuardPolicy:
             hint="use guard.policy: default, off, or the path of a policy YAML file",
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read guard policy {path}: {exc.__class__.__name__}") from None
+    # Not ``or {}``: an empty (truncated) file or ``[]`` would silently become a policy
+    # without rails, which fails open; running no rails is what ``off`` says explicitly.
+    if data is None:
+        raise ConfigError(f"guard policy {path} is empty", hint="list its rails, or use guard.policy: off")
     if not isinstance(data, dict):
         raise ConfigError(f"guard policy {path} must hold a mapping")
     data.setdefault("name", path.stem)

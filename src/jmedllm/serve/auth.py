@@ -17,9 +17,11 @@ from typing import Annotated, NoReturn
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from jmedllm.core.errors import JmedllmError
 from jmedllm.serve.context import CallRecord
 from jmedllm.serve.db.store import AuthenticationError
 from jmedllm.serve.errors import ApiError
+from jmedllm.serve.patient import PATIENT_HEADER, patient_pseudonym
 from jmedllm.serve.roles import Permission, has_permission
 
 __all__ = [
@@ -87,6 +89,18 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[CallRecord]
                 403,
                 f"role {principal.role!r} may not use this endpoint ({permission.value})",
             )
+        patient = request.headers.get(PATIENT_HEADER)
+        if patient is not None:
+            secret = gateway.settings.secret_key
+            try:
+                record.patient_pseudonym = patient_pseudonym(
+                    patient.strip(), secret.get_secret_value() if secret else None
+                )
+            except (ValueError, JmedllmError) as exc:
+                record.status, record.outcome = 400, "error"
+                await record.finish(gateway)
+                message = exc.one_line() if isinstance(exc, JmedllmError) else str(exc)
+                raise ApiError(400, f"{PATIENT_HEADER}: {message}", param=PATIENT_HEADER) from None
         return record
 
     return dependency

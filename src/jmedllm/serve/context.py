@@ -31,6 +31,7 @@ class CallRecord:
     role: str = "none"
     organisation: str | None = None
     key_prefix: str | None = None
+    patient_pseudonym: str | None = None
     body_hash: str | None = None
     model: str = ""
     backend: str | None = None
@@ -77,6 +78,7 @@ class CallRecord:
             resource=self.model or self.endpoint,
             organisation=self.organisation,
             key_prefix=self.key_prefix,
+            patient_pseudonym=self.patient_pseudonym,
             outcome=self.outcome,
             request_hash=self.body_hash,
             details=details,

@@ -42,9 +42,11 @@ def bootstrap_demo(store: Store) -> DemoKeys:
         for key in store.list_keys(user=name):
             if key.label == DEMO_LABEL and key.revoked_at is None:
                 store.revoke_key(key.prefix)
-                audit_operator_action(store, "admin.key.revoke", key.prefix, target_user=name)
+                audit_operator_action(
+                    store, "admin.key.revoke", key.prefix, organisation=DEMO_ORG, target_user=name
+                )
         info, plaintext = store.create_key(name, label=DEMO_LABEL)
-        audit_operator_action(store, "admin.key.create", info.prefix, target_user=name)
+        audit_operator_action(store, "admin.key.create", info.prefix, organisation=DEMO_ORG, target_user=name)
         keys[role] = plaintext
     return DemoKeys(admin=keys["admin"], physician=keys["physician"])
 

@@ -63,6 +63,7 @@ class Gateway:
     async def close(self) -> None:
         await asyncio.gather(*(route.close() for route in self.routes.values()), return_exceptions=True)
         self.database.close()
+        self.log.info("gateway stopped", extra={"fields": {"models": sorted(self.routes)}})
 
     async def backend_health(self) -> dict[str, dict[str, bool]]:
         names = list(self.routes)

@@ -9,6 +9,8 @@ rails the gateway does not use this class and streams token by token.
 
 from __future__ import annotations
 
+import re
+
 from starlette.concurrency import run_in_threadpool
 
 from jmedllm.core.records import GuardDecision, RailResult
@@ -17,6 +19,14 @@ from jmedllm.guard.pipeline import GuardPipeline, decision_dict, merge_per_rail
 __all__ = ["OutputGuard"]
 
 _SENTENCE_ENDS = "。！？!?\n"
+# What identifiers are written with: digits, Latin letters, kanji, katakana, spaces and the
+# separators of phone numbers, addresses, e-mails and URLs. A window closed by size backs
+# off to before a trailing run of these, so no rail sees half a phone number or a name.
+_IDENTIFIER_RUN = re.compile(
+    r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ\u3400-\u9fff\u30a0-\u30ff\uff66-\uff9f 　\-‐－−_.@+:/?=&%#]+$"
+)
+#: Longer trailing runs are cut at the window size (no shorter boundary is known).
+_MAX_BACKOFF = 48
 
 
 class OutputGuard:
@@ -61,7 +71,10 @@ class OutputGuard:
         if last >= 0:
             return last + 1
         if len(self._buffer) >= self.window:
-            return self.window
+            # A run reaching back to ``low`` may be longer still: no boundary is known then.
+            low = max(0, self.window - _MAX_BACKOFF)
+            run = _IDENTIFIER_RUN.search(self._buffer, low, self.window)
+            return run.start() if run is not None and run.start() > low else self.window
         return None
 
     async def _check(self, window: str) -> str:

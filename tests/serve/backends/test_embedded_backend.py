@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tiny_model import tiny_loaded_model
 
 from jmedllm.core.settings import BackendSettings, ServedModel, load_settings
 from jmedllm.serve.backends import BACKENDS, BackendBusy, BackendError, BackendUnavailable, Delta
@@ -28,59 +29,15 @@ pytest.importorskip("transformers")
 
 pytestmark = pytest.mark.anyio
 
-_CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
-
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
 
 
-def _tiny_model(*, chat_template: bool = True, max_positions: int = 512) -> Any:
-    from tokenizers import Tokenizer, decoders, models
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    from jmedllm.core.models import LoadedModel, ModelSource
-
-    specials = ["<pad>", "<s>", "</s>", "<unk>"]
-    chars = [chr(c) for c in range(32, 127)] + list("\nあいうえおかきくけこ血圧医療患者。")
-    vocab = {token: i for i, token in enumerate(specials + chars)}
-    # BPE without merges is a character-level model; Fuse joins characters back without spaces.
-    backend = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
-    backend.decoder = decoders.Fuse()
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
-    )
-    if chat_template:
-        tokenizer.chat_template = _CHAT_TEMPLATE
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=max_positions,
-        bos_token_id=1,
-        eos_token_id=2,
-        pad_token_id=0,
-    )
-    model = LlamaForCausalLM(config).eval()
-    with torch.no_grad():
-        # A zero row gives </s> logit 0, below the best of ~120 random logits: greedy replies never end
-        # early, so max_tokens and stop strings are what end them.
-        model.lm_head.weight[2] = 0
-    source = ModelSource("tiny-random", "hf_dir", Path("tiny-random"))
-    return LoadedModel(source, model, tokenizer, from_cache=False, load_seconds=0.0)
-
-
 @pytest.fixture(scope="module")
 def tiny() -> Any:
-    return _tiny_model()
+    return tiny_loaded_model()
 
 
 def _backend(loaded: Any = None, **options: Any) -> EmbeddedBackend:
@@ -293,7 +250,7 @@ async def test_start_loads_the_configured_model_in_a_thread(
 
 
 async def test_chat_without_a_template_is_a_client_error() -> None:
-    backend = _backend(_tiny_model(chat_template=False))
+    backend = _backend(tiny_loaded_model(chat_template=False))
     await backend.start()
     try:
         with pytest.raises(BackendError) as caught:
@@ -304,7 +261,7 @@ async def test_chat_without_a_template_is_a_client_error() -> None:
 
 
 async def test_prompt_beyond_the_context_is_a_client_error() -> None:
-    backend = _backend(_tiny_model(max_positions=32))
+    backend = _backend(tiny_loaded_model(max_positions=32))
     await backend.start()
     try:
         with pytest.raises(BackendError, match="maximum context length is 32") as caught:

@@ -8,49 +8,17 @@ no server answers on 127.0.0.1:5432 those tests are skipped, not failed (CI has 
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from pg import fresh_pg_database
+from sqlalchemy import text
 
 from jmedllm.core.records import GENESIS_HASH
 from jmedllm.serve.db import Database, Store
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
-
-
-def _pg_unreachable() -> str | None:
-    engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error means: no usable server here
-        return f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc.__class__.__name__}); CI runs these"
-    finally:
-        engine.dispose()
-    return None
-
-
-@contextmanager
-def fresh_pg_database() -> Iterator[str]:
-    """A new, empty, uniquely named PostgreSQL database; dropped afterwards."""
-    reason = _pg_unreachable()
-    if reason:
-        pytest.skip(reason)
-    name = f"jmedllm_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

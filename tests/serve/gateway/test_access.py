@@ -7,8 +7,8 @@ from typing import Any
 
 import openai
 import pytest
+from gateway_harness import CLERK_MODEL, MODEL, RunningGateway
 
-from conftest import CLERK_MODEL, MODEL, RunningGateway
 from jmedllm.core.settings import ROLES
 
 CHAT = {"model": MODEL, "messages": [{"role": "user", "content": "血圧の目標値は？"}], "max_tokens": 8}

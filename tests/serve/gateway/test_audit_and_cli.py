@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gateway_harness import MODEL, gateway_config, running_gateway, serve_in_thread
 from typer.testing import CliRunner
 
-from conftest import MODEL, gateway_config, running_gateway, serve_in_thread
 from jmedllm.cli import app
 from jmedllm.core.settings import load_settings
 from jmedllm.serve.app import create_app
@@ -163,3 +163,35 @@ def test_metrics_move_and_logs_carry_no_prompt_text(tmp_path: Path) -> None:
     assert logs.count('"event":"request"') == 2  # the two chats (scrapes are not logged)
     for identifier in ("鈴木", "一郎", "PT-99812345", "03-5555-0123"):
         assert identifier not in logs
+
+
+def test_patient_references_are_audited_as_keyed_pseudonyms(tmp_path: Path) -> None:
+    secret = "s" * 16 + "e" * 16 + "cret"
+    with running_gateway(tmp_path, secret_key=secret) as gateway, gateway.client() as client:
+        body = {
+            "model": MODEL,
+            "messages": [{"role": "user", "content": "直近の検査値を要約"}],
+            "max_tokens": 8,
+        }
+        headers = {**gateway.headers("physician"), "X-Jmedllm-Patient": "PT-0012345"}
+        assert client.post("/v1/chat/completions", headers=headers, json=body).status_code == 200
+        bad = client.post(
+            "/v1/chat/completions", headers={**headers, "X-Jmedllm-Patient": "PT 12/34"}, json=body
+        )
+        assert bad.status_code == 400 and "x-jmedllm-patient" in bad.json()["error"]["message"]
+        events = [stored.event for stored in gateway.store.iter_audit()]
+        config = str(gateway.config_path)
+    stored = events[-2].patient_pseudonym
+    assert stored and stored.startswith("pt_") and "0012345" not in json.dumps([e.payload() for e in events])
+    looked_up = runner.invoke(app, ["audit", "pseudonym", "PT-0012345", "--config", config])
+    assert looked_up.exit_code == 0 and looked_up.stdout.strip() == stored
+
+
+def test_patient_references_without_a_secret_are_refused(tmp_path: Path) -> None:
+    with running_gateway(tmp_path) as gateway, gateway.client() as client:
+        assert gateway.settings.secret_key is None
+        body = {"model": MODEL, "messages": [{"role": "user", "content": "x"}], "max_tokens": 8}
+        headers = {**gateway.headers("physician"), "X-Jmedllm-Patient": "PT-1"}
+        response = client.post("/v1/chat/completions", headers=headers, json=body)
+    assert response.status_code == 400 and "secret_key" in response.json()["error"]["message"]
+    assert not [r for r in gateway.stub.requests if r.method == "POST"]  # no model saw the request

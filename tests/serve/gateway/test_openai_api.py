@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from gateway_harness import CLERK_MODEL, MODEL, RunningGateway
 
-from conftest import CLERK_MODEL, MODEL, RunningGateway
 from jmedllm.serve.stub import DEFAULT_REPLY
 
 
@@ -236,3 +236,15 @@ def test_health_probes_need_no_key(gateway: RunningGateway) -> None:
     time.sleep(2.1)  # the health cache's lifetime
     with gateway.client() as client:
         assert client.get("/readyz").status_code == 503
+
+
+def test_completions_echo_the_prompt_as_the_model_saw_it(gateway: RunningGateway) -> None:
+    gateway.stub.config.echo = False
+    gateway.stub.config.reply = "異常なし。"
+    client = gateway.openai()
+    reply = client.completions.create(model=MODEL, prompt="所見：", max_tokens=8, echo=True)
+    assert reply.choices[0].text == "所見：異常なし。"
+    pieces = list(
+        client.completions.create(model=MODEL, prompt="所見：", max_tokens=8, echo=True, stream=True)
+    )
+    assert "".join(p.choices[0].text for p in pieces if p.choices) == "所見：異常なし。"

@@ -12,7 +12,9 @@ import threading
 import time
 from typing import Any
 
+from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
+from jmedllm.deid.labels import LABELS
 from jmedllm.guard.base import RAILS, Rail, Stage
 
 __all__ = ["PiiRail"]
@@ -28,6 +30,12 @@ class PiiRail(Rail):
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, **options)
+        self._labels = _labels(name, options.get("labels"))
+        min_score = options.get("min_score", 0.5)
+        if isinstance(min_score, bool) or not isinstance(min_score, int | float) or not 0 <= min_score <= 1:
+            raise ConfigError(f"rail {name!r}: min_score must be a number in [0, 1]")
+        self._min_score = float(min_score)
+
         from jmedllm.deid.config import load_deid_config
         from jmedllm.deid.engine import PhiAnalyzer
         from jmedllm.deid.redact import Redactor
@@ -35,9 +43,6 @@ class PiiRail(Rail):
         self._analyzer = PhiAnalyzer(load_deid_config(options.get("deid_config")))
         # Masking needs no stable secret: masks carry no digest of the value.
         self._redactor = Redactor("mask", secret=secrets.token_bytes(32))
-        labels = options.get("labels")
-        self._labels = frozenset(labels) if labels else None
-        self._min_score = float(options.get("min_score", 0.5))
         # The analyzer's morphology (MeCab) is not documented as thread-safe.
         self._lock = threading.Lock()
 
@@ -62,6 +67,19 @@ class PiiRail(Rail):
             latency_ms=_ms(started),
             transformed_text=masked,
         )
+
+
+def _labels(name: str, labels: object) -> frozenset[str] | None:
+    # A typo or a bare string (``labels: PHONE`` is the letters P, H, O …) would make the
+    # rail mask nothing, silently: the guard fails open. Refuse both.
+    if labels is None:
+        return None
+    if not isinstance(labels, list | tuple) or not all(isinstance(x, str) for x in labels):
+        raise ConfigError(f"rail {name!r}: labels must be a list of de-identification labels")
+    unknown = sorted(set(labels) - set(LABELS))
+    if unknown:
+        raise ConfigError(f"rail {name!r}: unknown labels {unknown}", hint=f"use {', '.join(LABELS)}")
+    return frozenset(labels) or None
 
 
 def _ms(started: float) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -30,6 +30,8 @@ async def export_events(
     until: Annotated[datetime | None, Query()] = None,
 ) -> StreamingResponse:
     gateway = request.app.state.gateway
+    # A time without a zone means UTC (as on the CLI); checked before the stream starts.
+    since, until = (t if t is None or t.tzinfo else t.replace(tzinfo=UTC) for t in (since, until))
     record.detail["admin_action"] = "audit.export"
     await record.finish(gateway, raise_on_audit_failure=True)
     organisation = record.organisation

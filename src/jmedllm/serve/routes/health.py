@@ -33,13 +33,17 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the database answers and every model has at least one healthy backend."""
+    """Readiness: the database answers and at least one backend can take requests.
+
+    The body names the models without a healthy backend, so a partial outage is visible
+    without taking the whole gateway out of the load balancer.
+    """
     gateway = request.app.state.gateway
     database_ok, backends = await asyncio.gather(
         run_in_threadpool(gateway.database.check), gateway.backend_health()
     )
     models_ok = {name: any(states.values()) for name, states in backends.items()}
-    ready = bool(database_ok) and all(models_ok.values()) and not gateway.draining
+    ready = bool(database_ok) and any(models_ok.values()) and not gateway.draining
     body = {
         "status": "ready" if ready else "not ready",
         "database": "ok" if database_ok else "unavailable",
@@ -61,6 +65,6 @@ async def metrics(
     gateway = request.app.state.gateway
     await gateway.refresh_backend_gauges()
     if record is not None:
-        # Scrapes are routine: counted in the metrics but not written to the audit log.
+        # Scrapes are routine (every few seconds): neither audited nor counted as requests.
         record.finished = True
     return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)

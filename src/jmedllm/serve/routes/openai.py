@@ -50,7 +50,6 @@ async def list_models(request: Request, record: ModelsCaller) -> JSONResponse:
             "owned_by": "jmedllm",
             "root": route.name,
             "parent": None,
-            "max_model_len": route.served.max_tokens,
         }
         for route in gateway.routes.values()
         if route.allows(record.role)
@@ -290,6 +289,8 @@ async def _complete(gateway: Gateway, call: _Call) -> JSONResponse:
     record.completion_tokens = generation.usage.completion_tokens
     text = generation.text
     finish_reason = generation.finish_reason
+    echo = call.generation.prompt if isinstance(call.body, CompletionRequest) and call.body.echo else ""
+    blocked = False
     if gateway.guard.rails("output"):
         outcome = await run_in_threadpool(gateway.guard.check_text, text, stage="output")
         record.guard["output"] = outcome.to_dict()
@@ -298,10 +299,15 @@ async def _complete(gateway: Gateway, call: _Call) -> JSONResponse:
         else:
             text = outcome.decision.message or ""
             finish_reason = "stop"
+            blocked = True
             record.outcome = f"output_{outcome.decision.action.value}"
     return JSONResponse(
         call.completion_object(
-            text, finish_reason, generation.usage.prompt_tokens, generation.usage.completion_tokens
+            echo + text,
+            finish_reason,
+            generation.usage.prompt_tokens,
+            generation.usage.completion_tokens,
+            blocked=blocked,
         )
     )
 
@@ -328,6 +334,9 @@ async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
         record.backend = backend.label
         if call.kind == "chat":
             yield call.chunk(None, first=True)
+        elif isinstance(call.body, CompletionRequest) and call.body.echo:
+            # echo: the prompt as the model saw it (identifiers already masked), as vLLM sends it.
+            yield call.chunk(call.generation.prompt)
 
         async def deltas(rest: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
             yield first
@@ -357,7 +366,9 @@ async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
                     yield _content(call, tail)
             if guard.blocked:
                 yield _content(call, guard.message)
-                record.outcome = "output_block"
+                # The final chunk's extension then says the reply was the guard's message.
+                call.blocked = guard.message
+                record.outcome = f"output_{guard.decision().action.value}"  # block or escalate
             record.guard["output"] = guard.decision_dict()
         record.prompt_tokens, record.completion_tokens = prompt_tokens, completion_tokens
         yield call.chunk(None, finish_reason=finish_reason)
