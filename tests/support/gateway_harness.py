@@ -8,7 +8,11 @@ so tests can check that identifiers were masked before leaving the gateway.
 from __future__ import annotations
 
 import io
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +30,8 @@ from jmedllm.serve.app import create_app
 from jmedllm.serve.db import Database, Store
 from jmedllm.serve.stub import StubServer, run_stub
 
+#: The repository root (``jmedllm serve`` subprocesses run there).
+REPO = Path(__file__).resolve().parents[2]
 ORG = "test-hospital"
 #: A model every clinical role may use, and one that also admits clerks.
 MODEL = "demo"
@@ -130,3 +136,84 @@ def running_gateway(
                 yield RunningGateway(f"{root}/v1", root, keys, stub, settings, path, logs, store)
             finally:
                 database.close()
+
+
+@dataclass
+class ServeProcess:
+    """A `jmedllm serve` process: its handle, root URL and (after it stops) its stderr."""
+
+    process: subprocess.Popen[str]
+    root: str
+    stderr: str = ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli_key(config: Path, org: str = ORG, user: str = "dr-test", role: str = "physician") -> str:
+    """Create an organisation, a user and a key through the CLI; return the key."""
+    from typer.testing import CliRunner
+
+    from jmedllm.cli import app
+
+    runner = CliRunner()
+    for args in (
+        ["admin", "org", "create", org],
+        ["admin", "user", "create", user, "--org", org, "--role", role],
+    ):
+        result = runner.invoke(app, [*args, "--config", str(config)])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["admin", "key", "create", "--user", user, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def serve_process(config: Path, *, workers: int = 1, port: int | None = None) -> Iterator[ServeProcess]:
+    """Run `python -m jmedllm serve --config CONFIG` until the block ends (SIGTERM), waiting for /readyz.
+
+    stderr goes to a file, not a pipe: a busy gateway logs a line per request, and a pipe
+    nobody reads fills up and blocks the gateway mid-request.
+    """
+    port = port or free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JMEDLLM_")}
+    log_path = config.with_name(f"{config.stem}-{port}.stderr.log")
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "jmedllm", "serve", "--config", str(config),
+                "--port", str(port), "--workers", str(workers),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )  # fmt: skip
+    running = ServeProcess(process, f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{running.root}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the gateway did not become ready: {log_path.read_text(encoding='utf-8')[-2000:]}"
+                )
+            time.sleep(0.1)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        running.stderr = log_path.read_text(encoding="utf-8")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -34,6 +35,38 @@ def migrate(ctx: typer.Context, config: ConfigOption = None) -> None:
     from jmedllm.core.settings import redact_url
 
     console.print(f"database schema is current: {redact_url(settings.effective_database_url)}")
+
+
+@app.command()
+def reload(
+    ctx: typer.Context,
+    port: Annotated[int | None, typer.Option(help="Only the gateway serving on this port.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Reload models and guard policy of running gateways (SIGHUP) without dropping a request."""
+    import os
+    import signal
+
+    settings = get_settings(ctx, config)
+    run = settings.home / "run"
+    pattern = f"serve-{port}.pid" if port else "serve-*.pid"
+    signalled = []
+    for pid_path in sorted(run.glob(pattern)) if run.is_dir() else []:
+        try:
+            pid = int(pid_path.read_text(encoding="ascii").strip())
+            os.kill(pid, signal.SIGHUP)
+        except (ValueError, ProcessLookupError):
+            pid_path.unlink(missing_ok=True)  # left behind by a process that died
+            continue
+        signalled.append(f"{pid_path.stem.removeprefix('serve-')} (pid {pid})")
+    if not signalled:
+        from jmedllm.core.errors import JmedllmError
+
+        raise JmedllmError(
+            f"no running gateway found under {run}",
+            hint="start one with `jmedllm serve`, or pass the same --config",
+        )
+    console.print(f"asked to reload: port {', port '.join(signalled)}")
 
 
 @org_app.command("create")
@@ -172,3 +205,84 @@ def key_list(
             key.prefix, key.user, _when(key.created_at), _when(key.expires_at), status, key.label or ""
         )
     console.print(table)
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Backup file; FILE.manifest.json is written beside it.")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Back up the database while the gateway runs (SQLite: online copy; PostgreSQL: pg_dump)."""
+    from jmedllm.serve.backup import backup_database
+    from jmedllm.serve.operator import audit_operator_action, opened_store
+
+    settings = get_settings(ctx, config)
+    report = backup_database(settings.effective_database_url, output)
+    head = report.manifest.audit_head
+    with opened_store(settings, migrate=False) as store:
+        audit_operator_action(
+            store,
+            "admin.backup",
+            output.name,
+            sha256=report.manifest.sha256,
+            head_seq=head.seq,
+            head_hash=head.last_hash,
+        )
+    console.print(f"backed up to {report.path} (manifest: {report.manifest_path.name})", highlight=False)
+    typer.echo(f"audit head in the backup: {head.seq} {head.last_hash}")
+    if not _report_chain(report.verification):
+        raise typer.Exit(1)
+
+
+@app.command()
+def restore(
+    ctx: typer.Context,
+    backup_file: Annotated[Path, typer.Argument(help="A file written by `jmedllm admin backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Overwrite a database that is not empty.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Restore a backup into the configured database, migrate it and verify the audit chain."""
+    from jmedllm.serve.backup import restore_database
+    from jmedllm.serve.operator import audit_operator_action, opened_store
+
+    settings = get_settings(ctx, config)
+    report = restore_database(settings.effective_database_url, backup_file, overwrite=yes)
+    with opened_store(settings) as store:
+        audit_operator_action(
+            store,
+            "admin.restore",
+            backup_file.name,
+            outcome="ok" if report.verification.ok and report.head_matches is not False else "error",
+            sha256=report.manifest.sha256 if report.manifest else None,
+            head_seq=report.head.seq,
+            head_hash=report.head.last_hash,
+        )
+    console.print(
+        f"restored {backup_file} (schema {report.revision}, {report.events} audit events)", highlight=False
+    )
+    typer.echo(f"audit head restored: {report.head.seq} {report.head.last_hash}")
+    intact = _report_chain(report.verification)
+    if report.manifest is None:
+        typer.echo("warning: no manifest beside the backup: the restored head cannot be checked", err=True)
+    elif not report.head_matches:
+        recorded = report.manifest.audit_head
+        typer.echo(
+            f"error: the restored audit head differs from the manifest's ({recorded.seq} {recorded.last_hash})",
+            err=True,
+        )
+        intact = False
+    if not intact:
+        raise typer.Exit(1)
+
+
+def _report_chain(verification: Any) -> bool:
+    if verification.ok:
+        console.print(f"audit chain intact: {verification.checked} events verified")
+    else:  # the same unwrapped line as `jmedllm audit verify`: monitoring greps for it
+        typer.echo(
+            f"audit chain BROKEN at event seq {verification.first_bad_seq}: {verification.reason}", err=True
+        )
+    return bool(verification.ok)

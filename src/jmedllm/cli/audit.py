@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jmedllm.cli._common import ConfigOption, console, get_settings
+from jmedllm.cli._common import ConfigOption, console, err_console, get_settings
 from jmedllm.core.errors import ConfigError
 
 app = typer.Typer(no_args_is_help=True)
@@ -44,10 +44,11 @@ def export(
 
     since, until = _aware(since), _aware(until)
     with opened_store(get_settings(ctx, config)) as store:
-        with console.status(f"exporting to {output}…"):
+        with err_console.status(f"exporting to {output}…"):
             count = store.export_audit(output, since=since, until=until)
         audit_operator_action(store, "audit.export", str(output.name), events=count)
-    console.print(f"exported {count} events to {output}")
+    # With `-o -` stdout carries the events: the summary goes to stderr so pipes stay clean.
+    (err_console if str(output) == "-" else console).print(f"exported {count} events to {output}")
 
 
 @app.command()

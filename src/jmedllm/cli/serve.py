@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -50,22 +53,42 @@ def serve(
         f"guard policy: {settings.guard.policy}; workers: {workers}",
         err=True,
     )
-    if workers == 1:
-        uvicorn.run(
-            create_app(settings, migrate=False), host=host, port=port, access_log=False, log_level="warning"
-        )
-        return
-    # Workers are separate processes: they rebuild settings from the same file and environment.
     root = ctx.find_root()
-    if root.obj and root.obj.get("config"):
-        os.environ["JMEDLLM_CONFIG"] = str(root.obj["config"])
-    os.environ["JMEDLLM_SERVE_MIGRATE"] = "0"
-    uvicorn.run(
-        "jmedllm.serve.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-    )
+    config_path = str(root.obj["config"]) if root.obj and root.obj.get("config") else None
+    if config_path:
+        # Workers and reloads rebuild settings from the same file and environment.
+        os.environ["JMEDLLM_CONFIG"] = config_path
+    common = {
+        "host": host,
+        "port": port,
+        "access_log": False,  # our JSON request log replaces it (and never carries query strings)
+        "log_level": "warning",
+        "timeout_graceful_shutdown": int(settings.serve.shutdown_timeout_s),
+        "timeout_keep_alive": int(settings.serve.keep_alive_s),
+        "limit_concurrency": settings.serve.max_connections,
+    }
+    with pid_file(settings.home, port):
+        if workers == 1:
+            uvicorn.run(create_app(settings, migrate=False, config_path=config_path), **common)
+            return
+        os.environ["JMEDLLM_SERVE_MIGRATE"] = "0"
+        uvicorn.run(
+            "jmedllm.serve.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            # A replacement worker (SIGHUP, a crashed worker) loads its models before it serves.
+            timeout_worker_healthcheck=settings.serve.worker_start_timeout_s,
+            **common,
+        )
+
+
+@contextmanager
+def pid_file(home: Path, port: int) -> Iterator[Path]:
+    """``<home>/run/serve-<port>.pid`` while serving: how ``jmedllm admin reload`` finds the process."""
+    path = home / "run" / f"serve-{port}.pid"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{os.getpid()}\n", encoding="ascii")
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)

@@ -29,7 +29,9 @@ __all__ = [
     "ROLES",
     "BackendSettings",
     "GuardSettings",
+    "LimitSettings",
     "ModelSettings",
+    "RateLimit",
     "ServeSettings",
     "ServedModel",
     "Settings",
@@ -155,6 +157,34 @@ class GuardSettings(BaseModel):
     """``default`` (the built-in policy), ``off`` (no rails; for benchmarks only) or a policy YAML file."""
 
 
+class RateLimit(BaseModel):
+    """Limits over a sliding minute; unset means unlimited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    """Requests started in any 60-second window."""
+    tokens_per_minute: int | None = Field(default=None, ge=1)
+    """Prompt plus completion tokens of requests finished in any 60-second window."""
+    concurrent: int | None = Field(default=None, ge=1)
+    """Requests in flight at once."""
+
+    @property
+    def enabled(self) -> bool:
+        return any(v is not None for v in (self.requests_per_minute, self.tokens_per_minute, self.concurrent))
+
+
+class LimitSettings(BaseModel):
+    """Rate limits per API key and per user (a user's keys share the user's limit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    per_key: RateLimit = Field(default_factory=RateLimit)
+    """Limits for each API key."""
+    per_user: RateLimit = Field(default_factory=RateLimit)
+    """Limits for each user, over all their keys."""
+
+
 class ServeSettings(BaseModel):
     """How the gateway listens and what it keeps."""
 
@@ -168,12 +198,30 @@ class ServeSettings(BaseModel):
     """uvicorn worker processes."""
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     """Largest request body accepted (413 above it)."""
+    body_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a client may take to send its request body (408 after): slow senders cannot hold workers."""
     audit_retention_days: int | None = Field(default=None, ge=1)
     """Days to keep audit events (``jmedllm audit purge``); unset keeps them forever."""
     log_format: Literal["json", "text"] = "json"
     """Request logs: one JSON object per line (never prompt text), or plain text."""
     public_metrics: bool = False
     """Serve ``/metrics`` without a key (only for a scraper on a private network)."""
+    drain_seconds: float = Field(default=5.0, ge=0, le=600)
+    """On SIGTERM: seconds to keep serving with ``/readyz`` at 503 (so load balancers stop sending) before closing."""
+    shutdown_timeout_s: float = Field(default=60.0, ge=1, le=3600)
+    """On shutdown: seconds in-flight requests and streams get to finish."""
+    max_connections: int | None = Field(default=None, ge=1)
+    """Open connections at once before new ones get 503 (uvicorn's limit_concurrency)."""
+    keep_alive_s: float = Field(default=5.0, gt=0, le=600)
+    """Idle keep-alive connections are closed after this many seconds."""
+    worker_start_timeout_s: int = Field(default=120, ge=5, le=3600)
+    """Several workers: seconds a new worker may take to start (load its models) when one is replaced."""
+    health_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    """Seconds between background health probes of every backend."""
+    breaker_failures: int = Field(default=3, ge=1, le=1000)
+    """Consecutive failures that take a backend out of rotation (circuit open)."""
+    breaker_cooldown_s: float = Field(default=10.0, gt=0, le=3600)
+    """Seconds an open circuit waits before one probe request may try the backend again."""
 
 
 class Settings(BaseSettings):
@@ -195,7 +243,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL (default: SQLite at ``<home>/jmedllm.db``); PostgreSQL for production."""
     redis_url: str | None = None
-    """Redis URL (checked by ``jmedllm doctor``); shared rate limits across workers use it from issue 8."""
+    """Redis URL: where rate limits are kept, shared by every worker and gateway process (checked by ``jmedllm doctor``)."""
     secret_key: SecretStr | None = None
     """Server secret for keyed pseudonyms (``jmedllm deid``); never printed. API keys need none: they are hashed."""
     local_models: ModelSettings = Field(default_factory=ModelSettings)
@@ -206,6 +254,8 @@ class Settings(BaseSettings):
     """Guardrails applied by the gateway."""
     serve: ServeSettings = Field(default_factory=ServeSettings)
     """The gateway's listener, limits and retention."""
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    """Rate limits per key and per user (Redis-backed when ``redis_url`` is set)."""
 
     @field_validator("home", mode="after")
     @classmethod

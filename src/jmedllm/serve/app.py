@@ -52,7 +52,13 @@ class RequestIdMiddleware:
             in_flight.dec()
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True, log_stream: Any = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    migrate: bool = True,
+    log_stream: Any = None,
+    config_path: str | os.PathLike[str] | None = None,
+) -> FastAPI:
     """Build the gateway app from settings (default: loaded from the environment and ``JMEDLLM_CONFIG``).
 
     ``migrate`` runs the database migrations at startup (``jmedllm serve`` runs them once
@@ -64,6 +70,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, log_st
 
         enforce_offline()
     gateway = Gateway.build(settings, log_stream=log_stream)
+    # Where a reload (SIGHUP) reads the settings again.
+    gateway.config_path = str(config_path) if config_path else os.environ.get("JMEDLLM_CONFIG")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -87,8 +95,58 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, log_st
 
     for module in (openai, guard, admin, audit, health):
         app.include_router(module.router)
+    _document_request_bodies(app)
     app.add_middleware(RequestIdMiddleware, gateway=gateway)
     return app
+
+
+def _document_request_bodies(app: FastAPI) -> None:
+    """Put the request models into the OpenAPI schema.
+
+    The generation routes read their body themselves (size limit, hash for the audit log,
+    one-line validation errors), so FastAPI cannot infer it; clients, code generators and
+    the schema-based fuzz tests still need it.
+    """
+    from fastapi.openapi.utils import get_openapi
+
+    from jmedllm.serve.routes.admin import KeyCreate, UserCreate
+    from jmedllm.serve.schemas import ChatCompletionRequest, CompletionRequest, GuardCheckRequest
+
+    bodies = {
+        ("/v1/chat/completions", "post"): ChatCompletionRequest,
+        ("/v1/completions", "post"): CompletionRequest,
+        ("/v1/guard/check", "post"): GuardCheckRequest,
+        ("/v1/admin/users", "post"): UserCreate,
+        ("/v1/admin/keys", "post"): KeyCreate,
+    }
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {})
+        models = components.setdefault("schemas", {})
+        for (path, method), model in bodies.items():
+            json_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            models.update(json_schema.pop("$defs", {}))
+            models[model.__name__] = json_schema
+            schema["paths"][path][method]["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+                },
+            }
+        components["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer"}}
+        for path, operations in schema["paths"].items():
+            if path not in ("/healthz", "/health", "/readyz"):
+                for operation in operations.values():
+                    operation["security"] = [{"apiKey": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_environment() -> FastAPI:

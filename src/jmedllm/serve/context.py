@@ -17,6 +17,7 @@ from jmedllm.core.records import AuditEvent
 
 if TYPE_CHECKING:
     from jmedllm.serve.gateway import Gateway
+    from jmedllm.serve.ratelimit import Lease
 
 __all__ = ["CallRecord"]
 
@@ -45,6 +46,14 @@ class CallRecord:
     unknown_fields: list[str] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)
     finished: bool = False
+    lease: Lease | None = None
+    """Rate-limit lease of a generation request; released by :meth:`finish` with the request's tokens."""
+    route: Any = None
+    """The model route serving the request; its in-flight count lets a reload retire it safely."""
+
+    def use_route(self, route: Any) -> None:
+        self.route = route
+        route.in_flight += 1
 
     @property
     def latency_ms(self) -> float:
@@ -89,6 +98,11 @@ class CallRecord:
         if self.finished:
             return
         self.finished = True
+        if self.lease is not None:
+            # Every exit path finishes its record exactly once, so this frees the slot exactly once.
+            await self.lease.release(self.prompt_tokens + self.completion_tokens)
+        if self.route is not None:
+            self.route.in_flight -= 1
         latency_ms = self.latency_ms
         m = gateway.metrics
         model = self.model or "-"

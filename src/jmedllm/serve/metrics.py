@@ -72,9 +72,29 @@ class GatewayMetrics:
             ["model", "backend"],
             registry=r,
         )
+        self.reloads = Counter(
+            "jmedllm_reloads", "Configuration reloads by result (ok, failed).", ["result"], registry=r
+        )
+        self.breaker_open = Gauge(
+            "jmedllm_backend_circuit_open",
+            "1 while the backend's circuit breaker is open.",
+            ["model", "backend"],
+            registry=r,
+        )
         self.in_flight = Gauge("jmedllm_requests_in_flight", "Requests being served now.", registry=r)
         self.audit_failures = Counter(
             "jmedllm_audit_write_failures", "Audit events that could not be written.", registry=r
+        )
+        self.rate_limited = Counter(
+            "jmedllm_rate_limited",
+            "Requests refused with 429 by a rate limit, by scope (key, user) and limit.",
+            ["scope", "limit"],
+            registry=r,
+        )
+        self.rate_limiter_errors = Counter(
+            "jmedllm_rate_limiter_errors",
+            "Rate-limiter calls that failed (Redis unreachable); those requests were served unlimited.",
+            registry=r,
         )
 
     def record_guard(self, stage: str, decision_rails: list[dict[str, object]]) -> None:

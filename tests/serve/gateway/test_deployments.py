@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from gateway_harness import MODEL, ORG, running_gateway, serve_in_thread
+from gateway_harness import MODEL, ORG, cli_key, running_gateway, serve_in_thread, serve_process
 from pg import fresh_pg_database
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
 
-from jmedllm.cli import app as cli_app
 from jmedllm.core.settings import load_settings
 from jmedllm.serve.app import create_app
 from jmedllm.serve.db import Database, Store
@@ -111,69 +106,54 @@ def test_gateway_on_postgresql_audits_and_detects_tampering(tmp_path: Path) -> N
         assert not result.ok and result.first_bad_seq == 2
 
 
-def test_the_serve_command_runs_the_gateway(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_serve_command_runs_the_gateway(tmp_path: Path, workers: int) -> None:
     with run_stub(echo=True) as stub:
         config = {
             "home": str(tmp_path / "home"),
             "database_url": f"sqlite:///{tmp_path / 'served.db'}",
             "models": [{"name": MODEL, "backends": [{"type": "openai", "base_url": stub.base_url}]}],
             "guard": {"policy": "default"},
+            "serve": {"drain_seconds": 0.2},
         }
         path = tmp_path / "serve.yaml"
         path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        runner = CliRunner()
-        for args in (
-            ["admin", "org", "create", "さくら病院"],
-            ["admin", "user", "create", "dr-ito", "--org", "さくら病院", "--role", "physician"],
-        ):
-            assert runner.invoke(cli_app, [*args, "--config", str(path)]).exit_code == 0
-        key = runner.invoke(
-            cli_app, ["admin", "key", "create", "--user", "dr-ito", "--config", str(path)]
-        ).stdout
-        key = key.strip().splitlines()[-1]
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JMEDLLM_")}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "jmedllm", "serve", "--config", str(path), "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None and time.monotonic() < deadline, (
-                    "the gateway did not become ready"
-                )
-                time.sleep(0.1)
+        key = cli_key(path, org="さくら病院", user="dr-ito")
+        headers = {"Authorization": f"Bearer {key}"}
+        with serve_process(path, workers=workers) as served:
             reply = httpx.post(
-                f"http://127.0.0.1:{port}/v1/chat/completions",
-                headers={"Authorization": f"Bearer {key}"},
+                f"{served.root}/v1/chat/completions",
+                headers=headers,
                 json={"model": MODEL, "messages": [{"role": "user", "content": "こんにちは"}]},
                 timeout=30,
             )
             assert (
                 reply.status_code == 200 and reply.json()["choices"][0]["message"]["content"] == "こんにちは"
             )
-        finally:
-            process.send_signal(signal.SIGTERM)
-            _out, err = process.communicate(timeout=30)
-        # uvicorn shuts down gracefully, then re-raises SIGTERM so the parent sees it.
-        assert process.returncode in (0, -signal.SIGTERM), err
-        assert '"event":"gateway stopped"' in err
-        assert f"http://127.0.0.1:{port}/v1" in err
-        log_lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-        assert any(line.get("event") == "request" and line.get("status") == 200 for line in log_lines)
-        assert "こんにちは" not in err
+            # Concurrent requests, spread over the workers, append to one intact chain.
+            body = {"model": MODEL, "messages": [{"role": "user", "content": "めまい"}], "max_tokens": 4}
+            with ThreadPoolExecutor(10) as pool:
+                statuses = list(
+                    pool.map(
+                        lambda _: (
+                            httpx.post(
+                                f"{served.root}/v1/chat/completions", headers=headers, json=body, timeout=30
+                            ).status_code
+                        ),
+                        range(20),
+                    )
+                )
+            assert statuses == [200] * 20
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the parent sees it.
+    assert served.process.returncode in (0, -signal.SIGTERM), served.stderr
+    assert '"event":"gateway stopped"' in served.stderr
+    assert f"{served.root}/v1" in served.stderr
+    log_lines = [json.loads(line) for line in served.stderr.splitlines() if line.startswith("{")]
+    assert any(line.get("event") == "request" and line.get("status") == 200 for line in log_lines)
+    assert "こんにちは" not in served.stderr
+    store = Store(Database(f"sqlite:///{tmp_path / 'served.db'}"))
+    served_events = [e for e in store.iter_audit() if e.event.action == "POST /v1/chat/completions"]
+    assert len(served_events) == 21 and store.verify_audit().ok
 
 
 def test_serving_upstream_models_never_imports_torch(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -248,3 +249,38 @@ def test_completions_echo_the_prompt_as_the_model_saw_it(gateway: RunningGateway
         client.completions.create(model=MODEL, prompt="所見：", max_tokens=8, echo=True, stream=True)
     )
     assert "".join(p.choices[0].text for p in pieces if p.choices) == "所見：異常なし。"
+
+
+def test_slow_and_idle_clients_do_not_hold_the_gateway(tmp_path: Path) -> None:
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    from gateway_harness import running_gateway
+
+    with running_gateway(tmp_path, serve={"body_timeout_s": 1.0}) as gateway:
+        host, port = urlsplit(gateway.root).hostname, urlsplit(gateway.root).port
+        key = gateway.keys["physician"]
+        # A client that announces 200 bytes and trickles them: cut off with 408.
+        slow = socket.create_connection((host, port))
+        slow.sendall(
+            (
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Authorization: Bearer {key}\r\nContent-Length: 200\r\n\r\n{{"
+            ).encode()
+        )
+        # Hundreds of idle connections that never send a byte.
+        idle = [socket.create_connection((host, port)) for _ in range(300)]
+        try:
+            started = time.monotonic()
+            reply = gateway.openai().chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "ok"}], max_tokens=4
+            )
+            assert reply.choices[0].message.content and time.monotonic() - started < 5
+            slow.settimeout(10)
+            answer = slow.recv(4096).decode()
+            assert answer.startswith("HTTP/1.1 408"), answer[:200]
+        finally:
+            slow.close()
+            for sock in idle:
+                sock.close()

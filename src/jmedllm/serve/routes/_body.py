@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from typing import Any, TypeVar
@@ -17,24 +18,29 @@ __all__ = ["parse_body"]
 M = TypeVar("M", bound=BaseModel)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, timeout_s: float = 30.0) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, f"request body is larger than the {limit} bytes this gateway accepts")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"request body is larger than the {limit} bytes this gateway accepts")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, f"request body is larger than the {limit} bytes this gateway accepts")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ApiError(408, f"the request body did not arrive within {timeout_s:g} s") from None
     return b"".join(chunks)
 
 
 async def parse_body(request: Request, record: CallRecord, model: type[M]) -> M:
     """The body as ``model``; 413/400 with a one-line reason otherwise. Sets the record's body hash."""
     gateway = request.app.state.gateway
-    raw = await read_body(request, gateway.settings.serve.max_body_bytes)
+    serve = gateway.settings.serve
+    raw = await read_body(request, serve.max_body_bytes, serve.body_timeout_s)
     record.body_hash = hashlib.sha256(raw).hexdigest()
     try:
         data: Any = json.loads(raw.decode("utf-8"))

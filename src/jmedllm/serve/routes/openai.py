@@ -23,6 +23,7 @@ from jmedllm.serve.backends.base import BackendBusy, BackendError, Delta, Genera
 from jmedllm.serve.context import CallRecord
 from jmedllm.serve.errors import ApiError, error_body
 from jmedllm.serve.output_guard import OutputGuard
+from jmedllm.serve.ratelimit import RateLimitExceededError, request_scopes
 from jmedllm.serve.routes._body import parse_body
 from jmedllm.serve.schemas import ChatCompletionRequest, CompletionRequest, new_id, now
 
@@ -85,7 +86,7 @@ async def _serve(request: Request, record: CallRecord, kind: str) -> JSONRespons
             response = await _complete(gateway, call)
     except ApiError as exc:
         record.status = exc.status
-        record.outcome = "denied" if exc.status in (401, 403) else "error"
+        record.outcome = {401: "denied", 403: "denied", 429: "rate_limited"}.get(exc.status, "error")
         await record.finish(gateway)
         raise
     except BackendError as exc:
@@ -94,6 +95,11 @@ async def _serve(request: Request, record: CallRecord, kind: str) -> JSONRespons
         await record.finish(gateway)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, BackendBusy) else None
         raise ApiError(exc.status, exc.message, headers=headers) from None
+    except Exception:
+        # Audited, and its rate-limit lease released, even when something unexpected fails (500).
+        record.status, record.outcome = 500, "error"
+        await record.finish(gateway)
+        raise
     try:
         await record.finish(gateway, raise_on_audit_failure=True)
     except Exception:
@@ -244,6 +250,7 @@ async def _prepare(request: Request, record: CallRecord, kind: str) -> _Call:
     if route is None:
         raise ApiError(404, f"the model {body.model!r} does not exist", code="model_not_found", param="model")
     record.model = route.name
+    record.use_route(route)
     if not route.allows(record.role):
         raise ApiError(
             403, f"role {record.role!r} may not use the model {route.name!r}", code="permission_denied"
@@ -255,6 +262,8 @@ async def _prepare(request: Request, record: CallRecord, kind: str) -> _Call:
             f"max_tokens is {max_tokens}, above this model's limit of {route.served.max_tokens}",
             param="max_tokens",
         )
+
+    await _take_rate_limit(gateway, record)
 
     texts = [m.text for m in body.messages] if isinstance(body, ChatCompletionRequest) else [body.prompt_text]
     outcome = await run_in_threadpool(gateway.guard.check, texts, stage="input")
@@ -279,6 +288,21 @@ async def _prepare(request: Request, record: CallRecord, kind: str) -> _Call:
         call.blocked = outcome.decision.message or gateway.guard.policy.message_for(GuardAction.BLOCK) or ""
         record.outcome = outcome.decision.action.value  # "block" or "escalate"
     return call
+
+
+async def _take_rate_limit(gateway: Gateway, record: CallRecord) -> None:
+    """Count the request against its key's and user's limits, or refuse it with 429 (nothing counted)."""
+    scopes = request_scopes(gateway.settings.limits, key=record.key_prefix, user=record.actor)
+    if not scopes or gateway.limiter is None:
+        return
+    try:
+        record.lease = await gateway.limiter.acquire(scopes)
+    except RateLimitExceededError as exc:
+        gateway.metrics.rate_limited.labels(exc.scope, exc.limit_name).inc()
+        record.detail["rate_limit"] = {"scope": exc.scope, "limit": exc.limit_name}
+        raise ApiError(
+            429, exc.message, code="rate_limit_exceeded", headers={"Retry-After": str(exc.retry_after)}
+        ) from None
 
 
 async def _complete(gateway: Gateway, call: _Call) -> JSONResponse:
