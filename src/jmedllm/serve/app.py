@@ -41,6 +41,10 @@ class RequestIdMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                if self.gateway.draining:
+                    # Clients stop reusing this connection now, so none sends a request
+                    # into a socket that closes when the drain ends.
+                    headers.append((b"connection", b"close"))
                 message["headers"] = [*headers, header]
             await send(message)
 

@@ -75,7 +75,12 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[CallRecord]
             await _deny(gateway, record, 401, "missing API key: send 'Authorization: Bearer <key>'")
         record.key_prefix = key_prefix_of(token)
         try:
-            principal = await run_in_threadpool(gateway.store.authenticate, token)
+            if gateway.database.backend == "sqlite":
+                # A local indexed read (~0.07 ms): cheaper on the loop than a thread hand-off.
+                principal = gateway.store.authenticate(token)
+            else:
+                # A network round trip to PostgreSQL must not block the event loop.
+                principal = await run_in_threadpool(gateway.store.authenticate, token)
         except AuthenticationError as exc:
             await _deny(gateway, record, 401, f"invalid API key: {exc.one_line()}")
         record.actor = principal.user

@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
-
 from jmedllm.core.records import AuditEvent
 
 if TYPE_CHECKING:
@@ -120,7 +118,7 @@ class CallRecord:
                 m.record_guard(stage, decision.get("rails", []))
         audit_error: Exception | None = None
         try:
-            await run_in_threadpool(gateway.store.append_audit, self.audit_event(latency_ms))
+            await gateway.audit.append(self.audit_event(latency_ms))
         except Exception as exc:  # counted and logged; the caller decides whether to fail the request
             m.audit_failures.inc()
             audit_error = exc

@@ -9,6 +9,7 @@ from logging import Logger
 
 from jmedllm.core.settings import Settings
 from jmedllm.guard.pipeline import GuardPipeline
+from jmedllm.serve.audit_writer import AuditWriter
 from jmedllm.serve.db.session import Database
 from jmedllm.serve.db.store import Store
 from jmedllm.serve.logs import configure_logging
@@ -33,7 +34,12 @@ class Gateway:
     limiter: RateLimiter | None = None
     """Rate limits of the generation routes (the limits themselves are read from ``settings.limits``)."""
     config_path: str | None = None
+    audit: AuditWriter = field(init=False)
+    """Writes audit events in group commits (see ``audit_writer``)."""
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditWriter(self.store)
 
     @classmethod
     def build(cls, settings: Settings, *, log_stream: object = None) -> Gateway:
@@ -55,6 +61,7 @@ class Gateway:
         if migrate:
             await asyncio.to_thread(self.database.migrate)
         await asyncio.gather(*(route.start() for route in self.routes.values()))
+        self.audit.start()
         await self.refresh_backend_gauges()
         from jmedllm.serve.lifecycle import health_loop, install_signal_handlers
 
@@ -76,6 +83,7 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.gather(*(route.close() for route in self.routes.values()), return_exceptions=True)
+        await self.audit.close()
         if self.limiter is not None:
             await self.limiter.close()
         self.database.close()

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from starlette.concurrency import run_in_threadpool
-
 from jmedllm.core.records import GuardDecision, RailResult
 from jmedllm.guard.pipeline import GuardPipeline, decision_dict, merge_per_rail
 
@@ -78,7 +76,8 @@ class OutputGuard:
         return None
 
     async def _check(self, window: str) -> str:
-        outcome = await run_in_threadpool(self.pipeline.check_text, window, stage="output")
+        # Windows are short (a sentence, at most output_window_chars): judged on the loop.
+        outcome = self.pipeline.check_text(window, stage="output")
         self._results.extend(outcome.decision.rails)
         self._latency_ms += outcome.decision.latency_ms
         if not outcome.decision.allowed:

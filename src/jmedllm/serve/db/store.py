@@ -28,10 +28,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -219,6 +220,26 @@ def _bad(checked: int, seq: int, reason: str) -> AuditVerification:
 # --------------------------------------------------------------------------- store
 
 
+@cache
+def _key_lookup() -> Select[Any]:
+    """The per-request key lookup, built once: building a statement and its cache key on
+    every call cost more than running it."""
+    return (
+        select(
+            ApiKeyRow.secret_hash,
+            ApiKeyRow.revoked_at,
+            ApiKeyRow.expires_at,
+            UserRow.name,
+            UserRow.role,
+            UserRow.disabled,
+            OrganisationRow.name,
+        )
+        .join(ApiKeyRow.user)
+        .join(UserRow.organisation)
+        .where(ApiKeyRow.prefix == bindparam("prefix"))
+    )
+
+
 class Store:
     """Organisations, users, API keys and the audit log on one :class:`Database`.
 
@@ -348,27 +369,24 @@ class Store:
             raise AuthenticationError("malformed")
         prefix, secret = match.groups()
         now = _check_time("now", now) or _now()
-        with self.database.session() as session:
-            row = session.execute(
-                select(ApiKeyRow, UserRow, OrganisationRow)
-                .join(ApiKeyRow.user)
-                .join(UserRow.organisation)
-                .where(ApiKeyRow.prefix == prefix)
-            ).one_or_none()
+        # Columns on a plain connection, not ORM entities in a session: this runs on every
+        # request, and the session machinery cost four times the query (0.28 vs 0.07 ms).
+        with self.database.engine.connect() as connection:
+            row = connection.execute(_key_lookup(), {"prefix": prefix}).one_or_none()
         presented = _secret_hash(secret)
         if row is None:
             hmac.compare_digest(_DUMMY_HASH, presented)
             raise AuthenticationError("unknown key", key_prefix=prefix)
-        key, user, org = row
-        if not hmac.compare_digest(key.secret_hash, presented):
+        secret_hash, revoked_at, expires_at, user_name, role, disabled, org_name = row
+        if not hmac.compare_digest(secret_hash, presented):
             raise AuthenticationError("unknown key", key_prefix=prefix)
-        if key.revoked_at is not None:
+        if revoked_at is not None:
             raise AuthenticationError("revoked", key_prefix=prefix)
-        if key.expires_at is not None and now >= key.expires_at:
+        if expires_at is not None and now >= expires_at:
             raise AuthenticationError("expired", key_prefix=prefix)
-        if user.disabled:
+        if disabled:
             raise AuthenticationError("user disabled", key_prefix=prefix)
-        return Principal(user=user.name, role=user.role, organisation=org.name, key_prefix=prefix)
+        return Principal(user=user_name, role=role, organisation=org_name, key_prefix=prefix)
 
     # ---------------------------------------------------------------- audit log
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 from jmedllm.serve.context import CallRecord
 from jmedllm.serve.errors import ApiError, validation_message
@@ -33,6 +34,9 @@ async def read_body(request: Request, limit: int, timeout_s: float = 30.0) -> by
                 chunks.append(chunk)
     except TimeoutError:
         raise ApiError(408, f"the request body did not arrive within {timeout_s:g} s") from None
+    except ClientDisconnect:
+        # nginx's 499: recorded as the client leaving, not as a server error.
+        raise ApiError(499, "the client closed the connection before sending its request") from None
     return b"".join(chunks)
 
 
