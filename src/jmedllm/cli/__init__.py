@@ -48,7 +48,9 @@ GROUPS: tuple[GroupSpec, ...] = (
         "train", "Train candidates: tokenizer, pretraining, CPT, SFT, DPO.", planned="a training issue"
     ),
     GroupSpec(
-        "eval", "Evaluate and compare candidates on medical knowledge and safety.", planned="issues 4 and 5"
+        "eval",
+        "Evaluate candidates: licensing-exam scoring today; runs, comparison and reports with issues 4 and 5.",
+        "jmedllm.cli.eval",
     ),
     GroupSpec("guard", "Guardrails: input and output rails and their policies.", planned="issue 6"),
     GroupSpec("serve", "Run the guarded OpenAI-compatible gateway.", "jmedllm.cli.serve"),
