@@ -37,7 +37,7 @@ class OutputGuard:
         self.blocked = False
         self.message = ""
 
-    async def feed(self, text: str) -> list[str]:
+    def feed(self, text: str) -> list[str]:
         """Add streamed text; return the windows now released (checked, possibly masked)."""
         if self.blocked:
             return []
@@ -48,18 +48,18 @@ class OutputGuard:
             if cut is None:
                 break
             window, self._buffer = self._buffer[:cut], self._buffer[cut:]
-            checked = await self._check(window)
+            checked = self._check(window)
             if self.blocked:
                 return released
             released.append(checked)
         return released
 
-    async def flush(self) -> str:
+    def flush(self) -> str:
         """Check and release whatever is left at the end of the stream."""
         if self.blocked or not self._buffer:
             return ""
         window, self._buffer = self._buffer, ""
-        checked = await self._check(window)
+        checked = self._check(window)
         return "" if self.blocked else checked
 
     def _cut(self) -> int | None:
@@ -75,7 +75,7 @@ class OutputGuard:
             return run.start() if run is not None and run.start() > low else self.window
         return None
 
-    async def _check(self, window: str) -> str:
+    def _check(self, window: str) -> str:
         # Windows are short (a sentence, at most output_window_chars): judged on the loop.
         outcome = self.pipeline.check_text(window, stage="output")
         self._results.extend(outcome.decision.rails)

@@ -35,7 +35,7 @@ from jmedllm.serve.backends.base import (
     GenerationRequest,
 )
 
-__all__ = ["CircuitBreaker", "ModelRoute", "build_routes", "retryable"]
+__all__ = ["CircuitBreaker", "ModelRoute", "aclose_quietly", "build_routes", "retryable"]
 
 
 def retryable(error: BackendError) -> bool:
@@ -199,7 +199,7 @@ class ModelRoute:
                 return _empty(), Delta(""), backend
             except BackendError as exc:
                 self._record(index, exc)
-                await _aclose(iterator)
+                await aclose_quietly(iterator)
                 if not retryable(exc):
                     raise
                 last = exc
@@ -223,7 +223,8 @@ async def _empty() -> AsyncIterator[Delta]:
     yield  # pragma: no cover - makes this an async generator
 
 
-async def _aclose(iterator: AsyncIterator[Delta]) -> None:
+async def aclose_quietly(iterator: AsyncIterator[Delta]) -> None:
+    """Close a backend stream (an async generator) if it can be; errors while closing are moot."""
     close = getattr(iterator, "aclose", None)
     if close is not None:
         with contextlib.suppress(Exception):

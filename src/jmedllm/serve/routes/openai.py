@@ -26,6 +26,7 @@ from jmedllm.serve.errors import ApiError, error_body
 from jmedllm.serve.output_guard import OutputGuard
 from jmedllm.serve.ratelimit import RateLimitExceededError, request_scopes
 from jmedllm.serve.routes._body import parse_body
+from jmedllm.serve.routing import aclose_quietly
 from jmedllm.serve.schemas import ChatCompletionRequest, CompletionRequest, new_id, now
 
 if TYPE_CHECKING:
@@ -388,7 +389,7 @@ async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
                 completion_tokens = delta.usage.completion_tokens
             if delta.finish_reason is not None:
                 finish_reason = delta.finish_reason
-            pieces = [delta.text] if guard is None else await guard.feed(delta.text)
+            pieces = [delta.text] if guard is None else guard.feed(delta.text)
             for piece in pieces:
                 if piece:
                     yield _content(call, piece)
@@ -399,7 +400,7 @@ async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
             finish_reason = "stop"
         if guard is not None:
             if not guard.blocked:
-                tail = await guard.flush()
+                tail = guard.flush()
                 if tail:
                     yield _content(call, tail)
             if guard.blocked:
@@ -445,11 +446,5 @@ async def _finish_stream(gateway: Gateway, record: CallRecord, iterator: AsyncIt
     with anyio.CancelScope(shield=True):
         if iterator is not None:
             # Frees an embedded worker when the client left or the guard stopped the reply.
-            await _aclose(iterator)
+            await aclose_quietly(iterator)
         await record.finish(gateway)
-
-
-async def _aclose(iterator: AsyncIterator[Delta]) -> None:
-    close = getattr(iterator, "aclose", None)
-    if close is not None:
-        await close()
