@@ -9,7 +9,6 @@ audited too: failed access attempts are exactly what a hospital's review looks f
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, NoReturn
@@ -31,11 +30,8 @@ __all__ = [
     "GuardCaller",
     "ModelsCaller",
     "bearer_token",
-    "key_prefix_of",
     "require",
 ]
-
-_KEY_SHAPE = re.compile(r"^jmk_([a-z0-9]{8})_[A-Za-z0-9_\-]{20,}$")
 
 
 def bearer_token(request: Request) -> str | None:
@@ -44,12 +40,6 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-def key_prefix_of(token: str) -> str | None:
-    """The visible prefix of a well-formed key; None for anything else (it may be a pasted secret)."""
-    match = _KEY_SHAPE.match(token)
-    return match.group(1) if match else None
 
 
 def _endpoint(request: Request) -> str:
@@ -73,7 +63,6 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[CallRecord]
         token = bearer_token(request)
         if token is None:
             await _deny(gateway, record, 401, "missing API key: send 'Authorization: Bearer <key>'")
-        record.key_prefix = key_prefix_of(token)
         try:
             if gateway.database.backend == "sqlite":
                 # A local indexed read (~0.07 ms): cheaper on the loop than a thread hand-off.
@@ -82,6 +71,7 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[CallRecord]
                 # A network round trip to PostgreSQL must not block the event loop.
                 principal = await run_in_threadpool(gateway.store.authenticate, token)
         except AuthenticationError as exc:
+            record.key_prefix = exc.key_prefix  # the visible prefix of a well-formed key, never the secret
             await _deny(gateway, record, 401, f"invalid API key: {exc.one_line()}")
         record.actor = principal.user
         record.role = principal.role

@@ -124,7 +124,10 @@ class CallRecord:
             audit_error = exc
         gateway.log.info("request", extra={"fields": self.log_fields(latency_ms)}, exc_info=audit_error)
         if audit_error is not None and raise_on_audit_failure:
-            raise audit_error
+            # No reply leaves without its audit event: fail closed, in OpenAI's error shape.
+            from jmedllm.serve.errors import ApiError
+
+            raise ApiError(503, "the audit log is unavailable; the request was not served") from audit_error
 
     def log_fields(self, latency_ms: float) -> dict[str, Any]:
         fields: dict[str, Any] = {

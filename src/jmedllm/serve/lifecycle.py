@@ -90,11 +90,20 @@ def _draining_handler(gateway: Gateway, uvicorn_handler: Any, seconds: float) ->
 async def reload_gateway(gateway: Gateway, config: str | os.PathLike[str] | None = None) -> bool:
     """Re-read the settings and swap in new routes and guard policy without dropping a request."""
     path = config or gateway.config_path or os.environ.get("JMEDLLM_CONFIG")
+    started: list[ModelRoute] = []
     try:
         settings = await asyncio.to_thread(load_settings, path)
         routes = build_routes(settings)
+        # A model whose settings did not change keeps its running route: its backends (an
+        # embedded model's weights above all) are neither loaded twice nor restarted.
+        for name, route in list(routes.items()):
+            old = gateway.routes.get(name)
+            if old is not None and old.served == route.served:
+                routes[name] = old
+            else:
+                started.append(route)
         guard = await asyncio.to_thread(GuardPipeline.from_reference, settings.guard.policy)
-        await asyncio.gather(*(route.start() for route in routes.values()))
+        await asyncio.gather(*(route.start() for route in started))
     except (JmedllmError, Exception) as exc:  # the running configuration stays in place
         gateway.metrics.reloads.labels("failed").inc()
         gateway.log.error(
@@ -103,13 +112,24 @@ async def reload_gateway(gateway: Gateway, config: str | os.PathLike[str] | None
                 "fields": {"error": exc.one_line() if isinstance(exc, JmedllmError) else type(exc).__name__}
             },
         )
+        await asyncio.gather(*(route.close() for route in started), return_exceptions=True)
         return False
     ignored = [name for name in _RESTART_ONLY if _get(settings, name) != _get(gateway.settings, name)]
     old_routes = gateway.routes
     gateway.routes = routes  # one assignment: a request sees the old routes or the new, never a mix
     gateway.guard = guard
+    # Settings that need a restart keep their running values, so what runs is what is reported.
     gateway.settings = settings.model_copy(
-        update={k: getattr(gateway.settings, k) for k in ("database_url",)}
+        update={
+            "database_url": gateway.settings.database_url,
+            "redis_url": gateway.settings.redis_url,
+            "serve": settings.serve.model_copy(
+                update={
+                    k: getattr(gateway.settings.serve, k)
+                    for k in ("host", "port", "workers", "max_body_bytes")
+                }
+            ),
+        }
     )
     gateway.metrics.reloads.labels("ok").inc()
     gateway.log.info(
@@ -118,7 +138,9 @@ async def reload_gateway(gateway: Gateway, config: str | os.PathLike[str] | None
             "fields": {"models": sorted(routes), "guard_policy": guard.policy.name, "needs_restart": ignored}
         },
     )
-    asyncio.get_running_loop().create_task(_retire(gateway, list(old_routes.values())))
+    kept = {id(route) for route in routes.values()}
+    retired = [route for route in old_routes.values() if id(route) not in kept]
+    asyncio.get_running_loop().create_task(_retire(gateway, retired))
     return True
 
 

@@ -63,7 +63,7 @@ async def metrics(
     request: Request, record: Annotated[CallRecord | None, Depends(_metrics_access)]
 ) -> Response:
     gateway = request.app.state.gateway
-    await gateway.refresh_backend_gauges()
+    await gateway.refresh_backend_gauges(probe=False)  # the health loop probes
     if record is not None:
         # Scrapes are routine (every few seconds): neither audited nor counted as requests.
         record.finished = True

@@ -104,11 +104,7 @@ async def _serve(request: Request, record: CallRecord, kind: str) -> JSONRespons
         record.status, record.outcome = 500, "error"
         await record.finish(gateway)
         raise
-    try:
-        await record.finish(gateway, raise_on_audit_failure=True)
-    except Exception:
-        # No reply leaves without its audit event: fail closed.
-        raise ApiError(503, "the audit log is unavailable; the request was not served") from None
+    await record.finish(gateway, raise_on_audit_failure=True)
     response.headers["x-request-id"] = record.request_id
     return response
 
@@ -365,7 +361,6 @@ async def _blocked_stream(call: _Call) -> AsyncIterator[str]:
 async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
     record = call.record
     guard = OutputGuard(gateway.guard) if gateway.guard.rails("output") else None
-    prompt_tokens = completion_tokens = 0
     finish_reason = "stop"
     iterator: AsyncIterator[Delta] | None = None
     try:
@@ -384,9 +379,14 @@ async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
 
         stopped = False
         async for delta in deltas(iterator):
+            # Counted as they stream (a delta is a token), so a stream that ends early —
+            # client gone, guard stop, upstream break — still charges its tokens to the
+            # rate limits and metrics; the backend's own usage replaces the count at the end.
             if delta.usage is not None:
-                prompt_tokens = delta.usage.prompt_tokens
-                completion_tokens = delta.usage.completion_tokens
+                record.prompt_tokens = delta.usage.prompt_tokens
+                record.completion_tokens = delta.usage.completion_tokens
+            elif delta.text:
+                record.completion_tokens += 1
             if delta.finish_reason is not None:
                 finish_reason = delta.finish_reason
             pieces = [delta.text] if guard is None else guard.feed(delta.text)
@@ -409,10 +409,9 @@ async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
                 call.blocked = guard.message
                 record.outcome = f"output_{guard.decision().action.value}"  # block or escalate
             record.guard["output"] = guard.decision_dict()
-        record.prompt_tokens, record.completion_tokens = prompt_tokens, completion_tokens
         yield call.chunk(None, finish_reason=finish_reason)
         if call.body.include_usage:
-            yield call.usage_chunk(prompt_tokens, completion_tokens)
+            yield call.usage_chunk(record.prompt_tokens, record.completion_tokens)
         # Audit before [DONE]: a client that saw the end of its stream finds its event logged.
         await _finish_stream(gateway, record, iterator)
         yield _DONE
@@ -430,7 +429,8 @@ async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
         record.status = 499
         raise
     finally:
-        await _finish_stream(gateway, record, iterator)
+        if not record.finished:  # the normal and error paths finished it before [DONE]
+            await _finish_stream(gateway, record, iterator)
 
 
 def _content(call: _Call, text: str) -> str:
