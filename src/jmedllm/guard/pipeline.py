@@ -68,6 +68,9 @@ class GuardPipeline:
     def rails(self, stage: Stage) -> list[Rail]:
         return list(self._rails[stage])
 
+    def has_rails(self, stage: Stage) -> bool:
+        return bool(self._rails[stage])
+
     @property
     def enabled(self) -> bool:
         return bool(self._rails["input"] or self._rails["output"])

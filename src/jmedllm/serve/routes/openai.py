@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from jmedllm.core.records import GuardAction
 from jmedllm.guard.pipeline import GuardOutcome
 from jmedllm.serve.auth import GenerateCaller, ModelsCaller
 from jmedllm.serve.backends.base import BackendBusy, BackendError, Delta, GenerationRequest
@@ -119,14 +118,12 @@ class _Call:
         body: ChatCompletionRequest | CompletionRequest,
         route: ModelRoute,
         generation: GenerationRequest,
-        input_decision: dict[str, Any] | None,
     ) -> None:
         self.record = record
         self.kind = kind
         self.body = body
         self.route = route
         self.generation = generation
-        self.input_decision = input_decision
         self.blocked: str | None = None
         self.id = new_id("chatcmpl" if kind == "chat" else "cmpl")
         self.created = now()
@@ -294,9 +291,9 @@ async def _prepare(request: Request, record: CallRecord, kind: str) -> _Call:
             prompt=outcome.texts[0],
             params=body.sampling_params(max_tokens),
         )
-    call = _Call(record, kind, body, route, generation, decision)
+    call = _Call(record, kind, body, route, generation)
     if not outcome.decision.allowed:
-        call.blocked = outcome.decision.message or gateway.guard.policy.message_for(GuardAction.BLOCK) or ""
+        call.blocked = outcome.decision.message or ""  # the pipeline fills in the policy's message
         record.outcome = outcome.decision.action.value  # "block" or "escalate"
     return call
 
@@ -326,7 +323,7 @@ async def _complete(gateway: Gateway, call: _Call) -> JSONResponse:
     finish_reason = generation.finish_reason
     echo = call.generation.prompt if isinstance(call.body, CompletionRequest) and call.body.echo else ""
     blocked = False
-    if gateway.guard.rails("output"):
+    if gateway.guard.has_rails("output"):
         outcome = await _guard(gateway, [text], "output")
         record.guard["output"] = outcome.to_dict()
         if outcome.decision.allowed:
@@ -360,7 +357,7 @@ async def _blocked_stream(call: _Call) -> AsyncIterator[str]:
 
 async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
     record = call.record
-    guard = OutputGuard(gateway.guard) if gateway.guard.rails("output") else None
+    guard = OutputGuard(gateway.guard) if gateway.guard.has_rails("output") else None
     finish_reason = "stop"
     iterator: AsyncIterator[Delta] | None = None
     try:
