@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gateway_harness import cli_key
 from pg import fresh_pg_database
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -254,20 +255,7 @@ def _cli(*args: str, code: int = 0) -> tuple[str, str]:
 
 def test_cli_backup_and_restore(tmp_path: Path) -> None:
     live, other = _config(tmp_path, "live"), _config(tmp_path, "other")
-    _cli("admin", "org", "create", "Sakura Hospital", "--config", live)
-    _cli(
-        "admin",
-        "user",
-        "create",
-        "dr-sato",
-        "--org",
-        "Sakura Hospital",
-        "--role",
-        "physician",
-        "--config",
-        live,
-    )
-    key = _cli("admin", "key", "create", "--user", "dr-sato", "--config", live)[0].strip().splitlines()[-1]
+    key = cli_key(Path(live), org="Sakura Hospital", user="dr-sato")
     head_before = _cli("audit", "head", "--config", live)[0].strip()
 
     backup = tmp_path / "backups" / "jmedllm-2026-05-09.db"

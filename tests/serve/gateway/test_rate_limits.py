@@ -5,16 +5,11 @@ one exact limit across several workers and several gateway processes sharing Red
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +17,9 @@ import httpx
 import openai
 import pytest
 import yaml
-from gateway_harness import MODEL, ORG, RunningGateway, running_gateway
+from gateway_harness import MODEL, RunningGateway, cli_key, running_gateway, serve_process
 from redis_server import delete_keys, require_redis
-from typer.testing import CliRunner
 
-from jmedllm.cli import app as cli_app
 from jmedllm.serve.db import Database, Store
 from jmedllm.serve.stub import DEFAULT_REPLY, run_stub
 
@@ -202,24 +195,6 @@ def test_the_concurrency_slot_is_freed_on_every_path(tmp_path: Path, limiter: st
 # --- several workers, several processes, one Redis -------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(process: subprocess.Popen[str], port: int) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "the gateway did not become ready"
-        time.sleep(0.1)
-
-
 @pytest.mark.services
 def test_several_workers_and_gateways_on_one_redis_hold_the_limit_exactly(tmp_path: Path) -> None:
     redis_url = require_redis()
@@ -236,59 +211,27 @@ def test_several_workers_and_gateways_on_one_redis_hold_the_limit_exactly(tmp_pa
         }
         path = tmp_path / "serve.yaml"
         path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        runner = CliRunner()
-        for args in (
-            ["admin", "org", "create", ORG],
-            ["admin", "user", "create", user, "--org", ORG, "--role", "physician"],
-        ):
-            assert runner.invoke(cli_app, [*args, "--config", str(path)]).exit_code == 0
-        key = runner.invoke(cli_app, ["admin", "key", "create", "--user", user, "--config", str(path)])
-        key = key.stdout.strip().splitlines()[-1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JMEDLLM_")}
-        ports = [_free_port(), _free_port()]
-        processes = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "jmedllm",
-                    "serve",
-                    "--config",
-                    str(path),
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(workers),
-                ],
-                cwd=REPO,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for port, workers in zip(ports, (2, 1), strict=True)
-        ]
-        try:
-            for process, port in zip(processes, ports, strict=True):
-                _wait_ready(process, port)
+        key = cli_key(path, user=user)
+        with ExitStack() as stack:
+            # Two gateway processes, one with two workers, sharing one Redis and one database.
+            gateways = [stack.enter_context(serve_process(path, workers=workers)) for workers in (2, 1)]
             body = chat("めまい", max_tokens=4)
 
             def post(n: int) -> httpx.Response:
                 return httpx.post(
-                    f"http://127.0.0.1:{ports[n % 2]}/v1/chat/completions",
+                    f"{gateways[n % 2].root}/v1/chat/completions",
                     headers={"Authorization": f"Bearer {key}"},
                     json=body,
                     timeout=60,
                 )
 
-            with ThreadPoolExecutor(60) as pool:
-                replies = list(pool.map(post, range(60)))
-        finally:
-            for process in processes:
-                process.send_signal(signal.SIGTERM)
-            errors = [process.communicate(timeout=60)[1] for process in processes]
-            delete_keys(f"jmedllm:rl:key:{key.split('_')[1]}:*")
-            delete_keys(f"jmedllm:rl:user:{user}:*")
+            try:
+                with ThreadPoolExecutor(60) as pool:
+                    replies = list(pool.map(post, range(60)))
+            finally:
+                delete_keys(f"jmedllm:rl:key:{key.split('_')[1]}:*")
+                delete_keys(f"jmedllm:rl:user:{user}:*")
+        errors = [gateway.stderr for gateway in gateways]
     statuses = [r.status_code for r in replies]
     assert statuses.count(200) == 25 and statuses.count(429) == 35, statuses
     refused = [r for r in replies if r.status_code == 429]
