@@ -42,6 +42,7 @@ __all__ = [
     "BundledModel",
     "LoadedModel",
     "ModelSource",
+    "hf_directory",
     "load_model",
     "model_cache_path",
     "resolve_model",
@@ -274,6 +275,35 @@ def load_model(
     model.to(device)
     model.eval()
     return LoadedModel(source, model, tokenizer, from_cache, time.perf_counter() - started, device)
+
+
+def hf_directory(
+    reference: str | ModelSource,
+    *,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """A Hugging Face model directory for a reference, for engines that load models themselves.
+
+    A local directory is returned as is; a GGUF source (bundled or a file) is converted
+    once into the model cache, exactly as :func:`load_model` does, and the cached
+    directory is returned. Inspect AI's ``hf`` provider loads from this path.
+    """
+    from jmedllm.core.settings import load_settings
+
+    settings = settings or load_settings()
+    source = reference if isinstance(reference, ModelSource) else resolve_model(reference)
+    if not source.is_gguf:
+        return source.path
+    for module in ("torch", "transformers", "safetensors", "gguf"):
+        _require(module, "model")
+    if settings.offline:
+        enforce_offline()
+    directory = model_cache_path(source, settings.model_cache_dir)
+    if not (directory / "config.json").is_file():
+        (progress or (lambda _m: None))(f"converting {source.path.name} to safetensors (once)")
+        _convert_gguf(source, directory)
+    return directory
 
 
 def _pick_device(requested: str, torch: Any) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "JmleScore",
     "Override",
     "Question",
+    "jsonl_files",
     "load_overrides",
     "load_predictions",
     "load_questions",
@@ -136,7 +137,8 @@ def _split_id(problem_id: str, where: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def _jsonl_files(path: Path, what: str) -> list[Path]:
+def jsonl_files(path: Path, what: str) -> list[Path]:
+    """The JSONL files of a path: the file itself, or every one under a directory (metadata and translations skipped)."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*.jsonl") if not p.name.endswith(_IGNORED_SUFFIXES))
         if not files:
@@ -163,7 +165,7 @@ def _points(record: Mapping[str, Any], section: str, where: str) -> int:
 def load_questions(path: str | Path) -> dict[str, Question]:
     """Questions by id from a JSONL file or a directory of them (IgakuQA or JMLE format)."""
     questions: dict[str, Question] = {}
-    for file in _jsonl_files(Path(path), "questions"):
+    for file in jsonl_files(Path(path), "questions"):
         for line, record in read_records(file):
             where = f"{file}:{line}"
             problem_id = record.get("problem_id", record.get("id"))
@@ -186,7 +188,7 @@ def load_questions(path: str | Path) -> dict[str, Question]:
 def load_predictions(path: str | Path) -> dict[str, frozenset[str]]:
     """Predicted answer sets by question id (a later line for the same id replaces an earlier one)."""
     predictions: dict[str, frozenset[str]] = {}
-    for file in _jsonl_files(Path(path), "predictions"):
+    for file in jsonl_files(Path(path), "predictions"):
         for line, record in read_records(file):
             problem_id = record.get("problem_id", record.get("id"))
             if not isinstance(problem_id, str):

@@ -1,0 +1,34 @@
+"""The smoke suite on the bundled SmolLM2 (a real model: slow, run with `make test-slow`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from jmedllm.cli import app
+from jmedllm.eval.records import RunSummary
+
+pytest.importorskip("inspect_ai")
+FIXTURES = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_smoke_suite_on_the_bundled_model_end_to_end(tmp_path: Path) -> None:
+    config = yaml.safe_load((REPO / "configs" / "eval" / "smoke.yaml").read_text())
+    config.update(output_dir=str(tmp_path / "run"), data_dir=str(FIXTURES), limit=2)
+    path = tmp_path / "smoke.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    runner = CliRunner()
+    result = runner.invoke(app, ["eval", "run", "--config", str(path), "--display", "none"])
+    assert result.exit_code == 0, result.output
+    summary = RunSummary.load(tmp_path / "run" / "smollm2" / "summary.json")
+    assert [t.n for t in summary.tasks] == [2] * 6
+    assert all(t.status == "success" for t in summary.tasks)
+    report = tmp_path / "report.html"
+    result = runner.invoke(app, ["eval", "report", str(tmp_path / "run"), "--out", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "smollm2" in report.read_text(encoding="utf-8")
