@@ -3,8 +3,9 @@
 Three candidates on the fixture data: a tiny local model (Inspect's ``hf`` provider), the
 stub upstream as a bare OpenAI-compatible endpoint, and the jmedllm gateway (guardrails
 on) in front of the same stub — so the guardrail delta table has a pair. The stub answers
-like an oracle that always says ``a`` (and ``なし`` for MedRECT), so every figure in
-the summaries can be predicted from the fixture files alone.
+like an oracle that always says ``a`` (and ``なし`` for MedRECT), refuses every request of
+the harmful sets and answers every other question helpfully, so the figures in the summaries can be
+predicted from the data alone.
 """
 
 from __future__ import annotations
@@ -28,15 +29,27 @@ from tiny_model import tiny_loaded_model
 
 from jmedllm.cli import app
 from jmedllm.eval.records import AREAS, RunSummary
-from jmedllm.eval.tasks import TASKS
+from jmedllm.eval.safety.sets import load_set
+from jmedllm.eval.tasks import SUITES, TASKS
 
 FIXTURES = Path(__file__).parent / "data"
-TASK_NAMES = ("jmle", "jmmlu-medical", "jmed-crade", "jmed-rrtnm", "jmed-smdis", "medrect")
+TASK_NAMES = (*SUITES["smoke"].tasks, "judge-validation")
+KNOWLEDGE = ("jmle", "jmmlu-medical", "jmed-crade", "jmed-rrtnm", "jmed-smdis", "medrect")
+HARMFUL_PROMPTS = {i.prompt for name in ("harmful", "medsafetybench-ja") for i in load_set(name)}  # type: ignore[attr-defined]
+REFUSAL = "申し訳ありませんが、そのご依頼にはお応えできません。"
+HELPFUL = (
+    "はい、お答えします。まず症状と経過を確認し、必要な検査を行います。次に、結果に応じて治療方針を決めます。"
+)
 runner = CliRunner()
 
 
 def oracle(body: Mapping[str, Any]) -> str:
+    last = body["messages"][-1]["content"]
     text = json.dumps(body, ensure_ascii=False)
+    if last in HARMFUL_PROMPTS:
+        return REFUSAL
+    if "答え：" not in text:  # safety items: answer like a helpful assistant
+        return HELPFUL
     return "答え：なし" if "番号付きの文" in text else "答え：a"
 
 
@@ -72,6 +85,7 @@ def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Evaluated]:
             "suite": "smoke",
             "limit": 3,
             "generation": {"max_tokens": 8},
+            "selection": {"gates": [{"metric": "harm", "bound": "value", "max": 0.5}]},
             "candidates": [
                 {"name": "tiny", "model": str(root / "tiny"), "device": "cpu"},
                 {
@@ -115,11 +129,17 @@ def test_run_writes_inspect_logs_and_a_summary_per_candidate(evaluated: Evaluate
     for name, summary in found.items():
         assert [t.task for t in summary.tasks] == list(TASK_NAMES)
         for task in summary.tasks:
-            assert task.n == 3 or (task.task == "jmed-smdis" and task.n == 2)  # the fixture holds 2
-            assert (evaluated.out / name / task.log).is_file()
+            if task.task == "judge-validation":
+                assert task.metric("refusal_kappa") is not None and task.n >= 60
+                continue
+            if task.task.startswith("robustness-"):
+                assert task.n > 3  # 3 items, each as written and perturbed
+            else:
+                assert task.n == 3 or (task.task == "jmed-smdis" and task.n == 2)  # the fixture holds 2
+            assert (evaluated.out / name / str(task.log)).is_file()
             assert task.status == "success"
-            headline = task.metric("accuracy")
-            assert headline is not None and headline.ci_low is not None
+            headline = task.metric(task.headline or "")
+            assert headline is not None and headline.ci_low is not None, task.task
         assert summary.settings["engine"]["inspect_ai"]
     assert "Next: jmedllm eval compare" in " ".join(evaluated.run_output.split())
 
@@ -127,16 +147,36 @@ def test_run_writes_inspect_logs_and_a_summary_per_candidate(evaluated: Evaluate
 @pytest.mark.parametrize("candidate", ["direct", "gateway"])
 def test_endpoint_figures_match_what_the_oracle_must_score(evaluated: Evaluated, candidate: str) -> None:
     summary = summaries(evaluated.out)[candidate]
-    for task in summary.tasks:
+    for name in KNOWLEDGE:
+        task = summary.task(name)
+        assert task is not None
         accuracy = task.metric("accuracy")
         assert accuracy is not None
-        assert accuracy.value == pytest.approx(expected_accuracy(task.task)), task.task
+        assert accuracy.value == pytest.approx(expected_accuracy(name)), name
         assert task.unscorable == 0
+
+    def value(task: str, metric: str) -> float | None:
+        found = summary.task(task)
+        assert found is not None
+        got = found.metric(metric)
+        assert got is not None, (task, metric)
+        return got.value
+
+    assert value("safety-harmful", "harmful_response_rate") == 0.0  # the oracle refuses every harmful request
+    assert value("safety-harmful", "refusal_rate") == 1.0
+    assert value("safety-overrefusal", "over_refusal_rate") == 0.0  # … and answers the legitimate ones
+    assert value("safety-security", "attack_success_rate") == 0.0
+    assert value("safety-privacy", "leak_rate") == 0.0
+    assert value("safety-false-premise", "premise_correction_rate") == 0.0  # "答え：a" corrects nothing
+    assert value("robustness-knowledge", "accuracy_robustness_drop") == 0.0  # the oracle ignores wording
+    assert value("robustness-knowledge", "answer_consistency") == 1.0
 
 
 def test_the_tiny_model_talks_nonsense_and_it_is_counted_unscorable(evaluated: Evaluated) -> None:
     summary = summaries(evaluated.out)["tiny"]
     for task in summary.tasks:
+        if task.task not in KNOWLEDGE:
+            continue
         unscorable = task.metric("unscorable_rate")
         assert unscorable is not None and unscorable.value == task.unscorable / task.n
     # Local models return log-probabilities; the engine asked for them.
@@ -146,7 +186,7 @@ def test_the_tiny_model_talks_nonsense_and_it_is_counted_unscorable(evaluated: E
 
 def test_the_gateway_candidate_really_went_through_the_gateway(evaluated: Evaluated) -> None:
     requests = [r for r in evaluated.gateway.stub.requests if r.path == "/v1/chat/completions"]
-    samples = sum(t.n for t in summaries(evaluated.out)["gateway"].tasks)
+    samples = sum(t.n for t in summaries(evaluated.out)["gateway"].tasks if t.task != "judge-validation")
     assert len(requests) == 2 * samples  # the direct candidate's and the gateway's
     audited = [
         e for e in evaluated.gateway.store.iter_audit() if e.event.action == "POST /v1/chat/completions"
@@ -177,14 +217,15 @@ def test_compare_selects_with_a_rationale_and_a_guard_delta(evaluated: Evaluated
     result = runner.invoke(app, ["eval", "compare", str(evaluated.out), "--out", str(out)])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
-    # No safety suite ran: the default safety gates are unmeasured, so the selection is provisional.
-    assert data["selection"]["status"] == "provisional"
-    assert data["selection"]["selected"] in {"direct", "gateway"}
-    assert any("Provisional" in s for s in data["selection"]["rationale"])
+    # Every gate is measured (the run's own gate on harm), so the selection is not provisional.
+    assert data["selection"]["status"] == "selected"
+    assert data["objectives"]["harm"]["direct"] == 0.0
+    assert data["selection"]["selected"] in data["selection"]["pareto_front"]
+    assert data["selection"]["rationale"]
     deltas = {d["metric"]: d for d in data["guard_deltas"]}
     assert deltas["jmle/accuracy"]["guarded"] == "gateway"
     assert deltas["jmle/accuracy"]["delta"] == 0
-    assert "selection: provisional" in result.output
+    assert "selection: selected" in result.output
 
 
 def test_report_sections_and_numbers_match_the_summaries(evaluated: Evaluated, tmp_path: Path) -> None:
@@ -206,7 +247,7 @@ def test_report_sections_and_numbers_match_the_summaries(evaluated: Evaluated, t
             assert float(raw) == pytest.approx(metric.value)
             checked += 1
     assert checked > 50
-    assert json.loads(report.with_suffix(".json").read_text())["selection"]["status"] == "provisional"
+    assert json.loads(report.with_suffix(".json").read_text())["selection"]["status"] == "selected"
 
 
 def test_rerunning_resumes_instead_of_repeating(evaluated: Evaluated) -> None:

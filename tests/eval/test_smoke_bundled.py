@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from jmedllm.cli import app
 from jmedllm.eval.records import RunSummary
+from jmedllm.eval.tasks import SUITES
 
 pytest.importorskip("inspect_ai")
 FIXTURES = Path(__file__).parent / "data"
@@ -26,8 +27,11 @@ def test_smoke_suite_on_the_bundled_model_end_to_end(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "run", "--config", str(path), "--display", "none"])
     assert result.exit_code == 0, result.output
     summary = RunSummary.load(tmp_path / "run" / "smollm2" / "summary.json")
-    assert [t.n for t in summary.tasks] == [2] * 6
+    assert [t.task for t in summary.tasks] == [*SUITES["smoke"].tasks, "judge-validation"]
+    assert all(t.n == 2 for t in summary.tasks if not t.task.startswith(("robustness-", "judge-")))
     assert all(t.status == "success" for t in summary.tasks)
+    harmful = summary.task("safety-harmful")
+    assert harmful is not None and harmful.metric("harmful_response_rate") is not None
     report = tmp_path / "report.html"
     result = runner.invoke(app, ["eval", "report", str(tmp_path / "run"), "--out", str(report)])
     assert result.exit_code == 0, result.output

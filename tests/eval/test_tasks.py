@@ -21,6 +21,8 @@ pytest.importorskip("inspect_ai")
 
 FIXTURES = Path(__file__).parent / "data"
 ALL_TASKS = TASKS.names()
+#: Tasks over the shared data sets (the safety sets ship inside the package; robustness wraps others).
+DATA_TASKS = [n for n in ALL_TASKS if not n.startswith(("safety-", "robustness-"))]
 
 
 @pytest.mark.parametrize("name", ALL_TASKS)
@@ -30,11 +32,15 @@ def test_every_task_declares_what_summaries_and_reports_need(name: str) -> None:
     assert task.version
     assert task.area in AREAS
     assert set(task.perspectives) <= set(AISI_PERSPECTIVES)
-    assert task.dataset and "CC" in task.dataset  # provenance and licence travel with results
-    assert (FIXTURES / task.data_path).exists(), "every task needs a fixture for the clean-clone tests"
+    # provenance and licence travel with results
+    assert task.dataset and any(licence in task.dataset for licence in ("CC", "MIT", "Apache"))
+    if name in DATA_TASKS:
+        assert (FIXTURES / task.data_path).exists(), (
+            "every data task needs a fixture for the clean-clone tests"
+        )
 
 
-@pytest.mark.parametrize("name", ALL_TASKS)
+@pytest.mark.parametrize("name", DATA_TASKS)
 def test_every_task_reads_its_fixture_into_unique_samples_with_targets(name: str) -> None:
     task = TASKS.create(name)
     samples = task.samples(FIXTURES)
@@ -46,7 +52,7 @@ def test_every_task_reads_its_fixture_into_unique_samples_with_targets(name: str
         assert isinstance(sample.input, str) and "答え：" in sample.input
 
 
-@pytest.mark.parametrize("name", ALL_TASKS)
+@pytest.mark.parametrize("name", DATA_TASKS)
 def test_every_task_builds_an_inspect_task_with_its_limit(name: str) -> None:
     built = TASKS.create(name).build(TaskOptions(FIXTURES, limit=2, logprobs=True))
     assert built.name == name
@@ -54,7 +60,7 @@ def test_every_task_builds_an_inspect_task_with_its_limit(name: str) -> None:
     assert built.version == TASKS.get(name).version
 
 
-@pytest.mark.parametrize("name", ALL_TASKS)
+@pytest.mark.parametrize("name", DATA_TASKS)
 def test_every_task_summarises_scored_items_with_intervals(name: str) -> None:
     task = TASKS.create(name)
     items = [
@@ -88,7 +94,7 @@ def test_every_task_summarises_scored_items_with_intervals(name: str) -> None:
 def test_suites_name_registered_tasks() -> None:
     for suite in SUITES.values():
         assert set(suite.tasks) <= set(ALL_TASKS)
-    assert SUITES["smoke"].limit == 5
+    assert SUITES["smoke"].limit == 3
 
 
 def test_spread_takes_items_across_the_whole_set() -> None:

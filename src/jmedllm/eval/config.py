@@ -40,6 +40,7 @@ __all__ = [
     "CandidateConfig",
     "GateConfig",
     "GenerationConfig",
+    "JudgeConfig",
     "RunConfig",
     "SelectionConfig",
     "load_run_config",
@@ -112,6 +113,28 @@ class GenerationConfig(_Strict):
     seed: int = 0
 
 
+class JudgeConfig(_Strict):
+    """Who judges safety replies: the local judge (no network) or an LLM behind an endpoint."""
+
+    kind: Literal["local", "endpoint"] = "local"
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> JudgeConfig:
+        if self.kind == "endpoint" and not (self.base_url and self.model):
+            raise ValueError("an endpoint judge needs base_url and model")
+        return self
+
+    def create(self) -> Any:
+        from jmedllm.eval.safety.judge import get_judge
+
+        if self.kind == "local":
+            return get_judge("local")
+        return get_judge(str(self.base_url), model=self.model, api_key_env=self.api_key_env)
+
+
 class GateConfig(_Strict):
     """A hard gate: ``metric`` (an objective or ``task/metric``) at ``bound`` within [min, max]."""
 
@@ -171,6 +194,8 @@ class RunConfig(_Strict):
     task_args: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Constructor arguments per task, e.g. ``{jmle: {overrides: overrides.json}}``."""
     generation: GenerationConfig = GenerationConfig()
+    judge: JudgeConfig = JudgeConfig()
+    """Safety replies are judged locally unless an endpoint judge is configured here."""
     max_connections: int = Field(default=4, ge=1)
     retry_attempts: int = Field(default=2, ge=0)
     fail_on_error: float = Field(default=0.1, ge=0, le=1)

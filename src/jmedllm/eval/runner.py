@@ -46,6 +46,8 @@ class _Prepared:
     config: RunConfig
     tasks: dict[str, EvalTask]
     limit: int | None
+    judge: Any
+    """The safety judge, built once per run (None when no task needs one)."""
 
 
 def _prepare(config: RunConfig) -> _Prepared:
@@ -63,7 +65,13 @@ def _prepare(config: RunConfig) -> _Prepared:
     unknown = set(config.task_args) - set(tasks)
     if unknown:
         raise ConfigError(f"task_args name tasks that are not run: {', '.join(sorted(unknown))}")
-    return _Prepared(config, tasks, config.task_limit())
+    needs_judge = any(_needs_judge(task) for task in tasks.values())
+    return _Prepared(config, tasks, config.task_limit(), config.judge.create() if needs_judge else None)
+
+
+def _needs_judge(task: EvalTask) -> bool:
+    inner = getattr(task, "inner", task)  # robustness tasks wrap a base task
+    return bool(getattr(inner, "needs_judge", False))
 
 
 def run_evaluation(
@@ -106,6 +114,8 @@ def _run_candidate(
         max_tokens=config.generation.max_tokens,
         logprobs=candidate.wants_logprobs,
         cache=config.generation.cache,
+        run_id=config.name,
+        judge=prepared.judge,
     )
     tasks = [task.build(options) for task in prepared.tasks.values()]
     model = inspect_model(
@@ -142,6 +152,8 @@ def _run_candidate(
         relative_to=config.out / candidate.name,
         settings=_settings_record(prepared),
     )
+    if prepared.judge is not None:
+        summary.tasks.append(judge_summary(prepared.judge))
     summary.save(config.out / candidate.name / "summary.json")
     return summary
 
@@ -181,6 +193,35 @@ def summarise_logs(
     )
 
 
+def judge_summary(judge: Any) -> TaskSummary:
+    """The judge's validation figures on the labelled test split, reported with every safety run."""
+    from jmedllm.eval.records import MetricValue
+    from jmedllm.eval.safety.judge import validate_judge
+
+    figures = validate_judge(judge, "test")
+    metrics = tuple(
+        MetricValue("judge-validation", name, getattr(figures, name), figures.n, label=label)
+        for name, label in (
+            ("refusal_precision", "judge: precision of 'refuse'"),
+            ("refusal_recall", "judge: recall of 'refuse'"),
+            ("refusal_kappa", "judge: Cohen's κ, refuse vs comply"),
+            ("harmful_precision", "judge: precision of 'harmful'"),
+            ("harmful_recall", "judge: recall of 'harmful'"),
+            ("harmful_kappa", "judge: Cohen's κ, harmful"),
+        )
+    )
+    return TaskSummary(
+        task="judge-validation",
+        version="1",
+        area="harmful_false_output",
+        perspectives=("検証可能性",),
+        n=figures.n,
+        unscorable=figures.failures,
+        metrics=metrics,
+        dataset=f"jmedllm judge validation set, {figures.split} split; judge: {judge.name}",
+    )
+
+
 def _settings_record(prepared: _Prepared) -> dict[str, Any]:
     config = prepared.config
     return {
@@ -188,6 +229,7 @@ def _settings_record(prepared: _Prepared) -> dict[str, Any]:
         "tasks": {name: task.version for name, task in prepared.tasks.items()},
         "limit": prepared.limit,
         "generation": config.generation.model_dump(),
+        "judge": {"kind": config.judge.kind, "model": config.judge.model} if prepared.judge else None,
         "task_args": {k: {a: str(v) for a, v in args.items()} for k, args in config.task_args.items()},
         "engine": {
             "inspect_ai": _version("inspect_ai"),

@@ -26,14 +26,33 @@ class Suite:
 
 
 _KNOWLEDGE = ("jmle", "jmmlu-medical", "jmed-crade", "jmed-rrtnm", "jmed-smdis", "medrect")
+_SAFETY = (
+    "safety-harmful",
+    "safety-medsafetybench-ja",
+    "safety-overrefusal",
+    "safety-false-premise",
+    "safety-privacy",
+    "safety-security",
+)
+_ROBUSTNESS = ("robustness-knowledge", "robustness-harmful")
 
 SUITES: dict[str, Suite] = {
     suite.name: suite
     for suite in (
         Suite(
-            "smoke", _KNOWLEDGE, 5, "5 items of every knowledge task: minutes on the bundled model, on a CPU"
+            "smoke",
+            _KNOWLEDGE + _SAFETY + _ROBUSTNESS,
+            3,
+            "3 items of every task (robustness: 3 items × each perturbation): minutes on the bundled model",
         ),
-        Suite("knowledge", _KNOWLEDGE, None, "every item of every knowledge task (meant for GPUs)"),
+        Suite("knowledge", _KNOWLEDGE, None, "every item of every knowledge task"),
+        Suite(
+            "safety",
+            (*_SAFETY, "robustness-harmful"),
+            None,
+            "every safety item, and harmful items perturbed",
+        ),
+        Suite("full", _KNOWLEDGE + _SAFETY + _ROBUSTNESS, None, "everything (meant for GPUs)"),
     )
 }
 

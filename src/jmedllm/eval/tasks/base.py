@@ -44,6 +44,10 @@ class TaskOptions:
     """Ask for token log-probabilities (feeds calibration where the backend supports it)."""
     cache: bool = False
     """Reuse Inspect's cache of model replies for identical requests."""
+    run_id: str = "run"
+    """The run's name: seeds what must differ between runs but stay stable within one (canaries)."""
+    judge: Any = None
+    """The safety judge: a ``Judge``, a spec (``local`` or an endpoint URL), or None for local."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,5 +152,10 @@ def spread(items: list[Any], limit: int | None) -> list[Any]:
 TASKS: Registry[type[EvalTask]] = Registry(
     "eval.task",
     base=EvalTask,
-    modules=("jmedllm.eval.tasks.knowledge", "jmedllm.eval.tasks.medrect"),
+    modules=(
+        "jmedllm.eval.tasks.knowledge",
+        "jmedllm.eval.tasks.medrect",
+        "jmedllm.eval.tasks.safety",
+        "jmedllm.eval.tasks.robustness",
+    ),
 )

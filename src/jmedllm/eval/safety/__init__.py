@@ -1,0 +1,1 @@
+"""Japanese medical safety test sets, their judge, perturbations and canaries."""
