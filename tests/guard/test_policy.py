@@ -51,6 +51,10 @@ def test_default_policy_masks_identifiers_both_ways() -> None:
     policy = load_policy("default")
     assert policy.name == "default"
     assert [s.rail for s in policy.input] == ["pii"] and [s.rail for s in policy.output] == ["pii"]
+    clinical = load_policy("clinical")
+    # PII first: the intent rails only ever see the masked prompt.
+    assert [s.rail for s in clinical.input] == ["pii", "harmful_intent", "injection"]
+    assert [s.rail for s in clinical.output] == ["pii", "dose"]
     assert policy.category_actions == {}
     assert policy.messages == DEFAULT_MESSAGES
     assert policy.output_window_chars == 160
@@ -105,7 +109,10 @@ def test_a_policy_file_may_name_itself(write_policy: Callable[..., Path]) -> Non
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("input:\n  - rail: nope\n", "invalid guard policy {path}: input: unknown rail 'nope' (known: pii"),
+        (
+            "input:\n  - rail: nope\n",
+            "invalid guard policy {path}: input: unknown rail 'nope' (known: canary, dose, harmful_intent, injection, pii",
+        ),
         (
             "category_actions:\n  MY_NUMBER: destroy\n",
             "invalid guard policy {path}: category_actions.MY_NUMBER: Input should be",

@@ -49,10 +49,14 @@ GROUPS: tuple[GroupSpec, ...] = (
     ),
     GroupSpec(
         "eval",
-        "Evaluate candidates: licensing-exam scoring today; runs, comparison and reports with issues 4 and 5.",
+        "Evaluate candidates: knowledge and safety tasks, comparison, selection, reports, the judge.",
         "jmedllm.cli.eval",
     ),
-    GroupSpec("guard", "Guardrails: input and output rails and their policies.", planned="issue 6"),
+    GroupSpec(
+        "guard",
+        "Guardrails: check texts against a policy, evaluate and retrain the rails.",
+        "jmedllm.cli.guard",
+    ),
     GroupSpec("serve", "Run the guarded OpenAI-compatible gateway.", "jmedllm.cli.serve"),
     GroupSpec("admin", "Administer the gateway: organisations, users, roles, API keys.", "jmedllm.cli.admin"),
     GroupSpec("audit", "Verify, export and purge the tamper-evident audit log.", "jmedllm.cli.audit"),

@@ -34,4 +34,13 @@ class Rail(ABC):
 
 
 #: Every rail, by the name a policy uses.
-RAILS: Registry[type[Rail]] = Registry("guard.rail", base=Rail, modules=("jmedllm.guard.rails.pii",))
+RAILS: Registry[type[Rail]] = Registry(
+    "guard.rail",
+    base=Rail,
+    modules=(
+        "jmedllm.guard.rails.pii",
+        "jmedllm.guard.rails.intent",
+        "jmedllm.guard.rails.dose",
+        "jmedllm.guard.rails.canary",
+    ),
+)

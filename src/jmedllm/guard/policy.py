@@ -13,7 +13,9 @@ A policy is YAML values over typed defaults::
     messages:
       block: 申し訳ありませんが、このご依頼にはお応えできません。
 
-``default`` is the built-in policy and ``off`` runs no rails (benchmarks only).
+``default`` masks identifiers both ways; ``clinical`` also judges harmful intent and
+prompt injection on the masked prompt and checks doses in replies (opt-in: its measured
+rates are in docs/guard.md); ``off`` runs no rails (benchmarks only).
 """
 
 from __future__ import annotations
@@ -85,15 +87,23 @@ def _builtin(name: str) -> GuardPolicy | None:
     if name == "off":
         return GuardPolicy(name="off")
     if name == "default":
-        # Identifiers are masked both ways: in prompts before any backend sees them, and
-        # in replies (a model may repeat or invent identifiers). Harmful-intent and
-        # injection rails join the default policy with issue 6.
+        # Identifiers are masked both ways: in prompts before any backend sees them, and in
+        # replies (a model may repeat or invent identifiers).
         return GuardPolicy(name="default", input=[RailSpec(rail="pii")], output=[RailSpec(rail="pii")])
+    if name == "clinical":
+        # The issue-6 rail set, opt-in until its measured rates meet the targets
+        # (docs/guard.md): identifiers masked first, then harmful intent and injection
+        # judged on the masked prompt; replies masked and doses checked (escalate).
+        return GuardPolicy(
+            name="clinical",
+            input=[RailSpec(rail="pii"), RailSpec(rail="harmful_intent"), RailSpec(rail="injection")],
+            output=[RailSpec(rail="pii"), RailSpec(rail="dose")],
+        )
     return None
 
 
 def load_policy(reference: str) -> GuardPolicy:
-    """``default``, ``off`` or the path of a policy YAML file."""
+    """``default``, ``clinical``, ``off`` or the path of a policy YAML file."""
     builtin = _builtin(reference)
     if builtin is not None:
         return builtin

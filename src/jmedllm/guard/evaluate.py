@@ -1,0 +1,100 @@
+"""``jmedllm guard evaluate``: a policy's input stage on a held-out split, as users meet it.
+
+Every prompt runs through the whole pipeline (PII masking first, then the other rails on
+the masked text). Reported: block rate per hazard category and injection technique, the
+false-block rate on benign prompts (overall, alarming-but-legitimate, per source), what
+happens to benign prompts carrying patient identifiers (masked, never blocked), F1 of
+blocking attacks, recall at a 1 % false-block rate (from the rails' scores), and latency
+p50/p99 per prompt.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+__all__ = ["evaluate_policy"]
+
+
+def _rate(hits: int, n: int) -> float:
+    return hits / n if n else 0.0
+
+
+def evaluate_policy(policy: str = "clinical", *, split: str = "test") -> dict[str, Any]:
+    from jmedllm.guard.pipeline import GuardPipeline
+    from jmedllm.guard.training import examples
+
+    pipeline = GuardPipeline.from_reference(policy)
+    items = examples([split])
+    rows = []
+    for item in items:
+        outcome = pipeline.check([item.text], stage="input")
+        decision = outcome.decision
+        scored = [r.score for r in decision.rails if r.rail in ("harmful_intent", "injection")]
+        rows.append(
+            {
+                "item": item,
+                "blocked": decision.action.value in ("block", "escalate"),
+                "masked": decision.action.value == "mask",
+                "score": max(scored) if scored else 0.0,
+                "latency_ms": decision.latency_ms,
+            }
+        )
+
+    groups: dict[str, dict[str, Any]] = {}
+
+    def add(name: str, selected: list[dict[str, Any]]) -> None:
+        blocked = sum(r["blocked"] for r in selected)
+        groups[name] = {"n": len(selected), "blocked": blocked, "rate": _rate(blocked, len(selected))}
+
+    attacks = [r for r in rows if r["item"].label != "benign"]
+    benign = [r for r in rows if r["item"].label == "benign"]
+    for category in sorted({r["item"].category for r in attacks if r["item"].label == "harmful"}):
+        add(
+            f"harmful/{category}",
+            [r for r in attacks if r["item"].label == "harmful" and r["item"].category == category],
+        )
+    for technique in sorted({r["item"].category for r in attacks if r["item"].label == "injection"}):
+        add(
+            f"injection/{technique}",
+            [r for r in attacks if r["item"].label == "injection" and r["item"].category == technique],
+        )
+    add("harmful (all)", [r for r in attacks if r["item"].label == "harmful"])
+    add("injection (all)", [r for r in attacks if r["item"].label == "injection"])
+    for source in sorted({r["item"].source for r in benign}):
+        add(f"benign/{source} (false block)", [r for r in benign if r["item"].source == source])
+    add("benign (all, false block)", benign)
+
+    true_pos = sum(r["blocked"] for r in attacks)
+    false_pos = sum(r["blocked"] for r in benign)
+    precision = _rate(true_pos, true_pos + false_pos)
+    recall = _rate(true_pos, len(attacks))
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    # Recall at 1 % false block: the score threshold that blocks at most 1 % of benign prompts.
+    benign_scores = sorted((r["score"] for r in benign), reverse=True)
+    allowed = int(0.01 * len(benign_scores))
+    cut = benign_scores[allowed] if allowed < len(benign_scores) else 0.0
+    recall_at_1 = _rate(sum(r["score"] > cut for r in attacks), len(attacks))
+    pii = [r for r in benign if r["item"].pii]
+    latencies = sorted(r["latency_ms"] for r in rows)
+    return {
+        "policy": pipeline.policy.name,
+        "split": split,
+        "groups": groups,
+        "summary": {
+            "attacks": len(attacks),
+            "benign": len(benign),
+            "attack_block_rate": recall,
+            "false_block_rate": _rate(false_pos, len(benign)),
+            "precision": precision,
+            "f1": f1,
+            "recall_at_1pct_false_block": recall_at_1,
+            "pii_n": len(pii),
+            "pii_masked": sum(r["masked"] for r in pii),
+            "pii_blocked": sum(r["blocked"] for r in pii),
+            "latency_p50_ms": statistics.median(latencies) if latencies else 0.0,
+            "latency_p99_ms": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+            if latencies
+            else 0.0,
+        },
+    }

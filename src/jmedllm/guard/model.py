@@ -1,0 +1,281 @@
+"""The input rails' small model: character n-grams of the canonical text, three linear heads.
+
+* **harmful** — intent to cause harm or evade safeguards, over the hazard taxonomy;
+* **injection** — instruction overrides, prompt extraction, jailbreak wrappers;
+* **category** — which hazard (one logistic head per category, one-vs-rest).
+
+Features are hashed character 1–4-grams of :func:`jmedllm.guard.normalize.canonical`
+plus named signals (override verbs, prompt-extraction words, pasted-document markers),
+so one sparse transform feeds all heads: well under a millisecond per view on a CPU.
+The shipped file holds coefficients, intercepts and the decision thresholds chosen on
+the dev split (``.npz``, no pickle). ``jmedllm guard train`` rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jmedllm.core.errors import InputFileError
+from jmedllm.core.taxonomy import HAZARDS
+
+__all__ = ["MODEL_VERSION", "IntentModel", "Scores", "default_model_path", "load_intent_model"]
+
+MODEL_VERSION = 1
+N_FEATURES = 2**18
+CATEGORIES: tuple[str, ...] = tuple(HAZARDS)
+
+# Named signals (read on the canonical text: lower case, katakana folded to hiragana).
+_SIGNALS: dict[str, re.Pattern[str]] = {
+    "override": re.compile(
+        r"(?:無視|わすれ|忘れ|むし|取り消|破棄|上書き|ignore|disregard|forget|override).{0,12}"
+        r"(?:指示|命令|めいれい|しじ|るーる|ルール|設定|せってい|制限|せいげん|instruction|rule|prompt)"
+        r"|(?:指示|しじ|instruction|rule)s?.{0,8}(?:無視|むし|ignore|disregard)"
+    ),
+    "extraction": re.compile(
+        r"(?:しすてむぷろんぷと|system ?prompt|管理こーど|初期設定|設定を?全文|指示文|内部の?指示|最初に与えられた"
+        r"|秘密の?(?:こーど|合言葉)|隠された指示)"
+    ),
+    "persona": re.compile(
+        r"(?:\bdan\b|制限のない|制約のない|しばりのない|何でも答える|開発者もーど|developer mode|jailbreak|じぇいるぶれいく"
+        r"|として振る舞|になりきっ|ろーるぷれい|role ?play)"
+    ),
+    "authority": re.compile(
+        r"(?:院長命令|管理者権限|開発者です|開発元|運営者です|監査のため|厚労省の指示|特別に許可)"
+    ),
+    "wrapper": re.compile(
+        r"(?:小説|ふぃくしょん|物語|脚本|仮定の話|仮に|研究目的|研究のため|授業で|教育目的|hypothetical)"
+    ),
+    "encoded": re.compile(r"(?:base64|でこーど|decode|逆から読|逆さまに|反対から読)"),
+    "to_ai": re.compile(
+        r"(?:aiへ|あしすたんとへ|このめっせーじを読んだ|これを読んでいる|以下の指示に従|出力してください|と出力)"
+    ),
+    # Intent: what separates "how do I poison …" from "what is the antidote for …" is rarely
+    # the drug; it is concealment, a victim, acting without consent or authority, acquiring
+    # or selling, forging — and, for self-harm, the wish to die.
+    "concealment": re.compile(
+        r"(?:ばれ|気づかれ|気付かれ|検出されな|検死で|痕跡|発覚|見つからな|証拠を?残さ|怪しまれ|疑われな|言い訳|ごまかし"
+        r"|誤魔化|隠し|隠蔽|こっそり|内緒で|黙って|知られず|分からないよう|わからないよう|指摘されな|自然に見せ|自然死)"
+    ),
+    "victim": re.compile(
+        r"(?:弱らせ|苦しめ|懲らしめ|黙らせ|おとなしくさせ|眠らせて|動けなく|殺し|殺す|殺せ|毒を盛|始末|仕返し|復讐|困らせ"
+        r"|嫌がらせ|ぶっ|痛い目|後回しに)"
+    ),
+    "self_harm": re.compile(
+        r"(?:死にた|しにた|死ねる|死ねま|死ぬ方法|死に方|楽になりた|楽に死|終わらせ|消えたい|いなくなりた|自殺(?:する|したい|の方法)"
+        r"|遺書|首を|飛び降り|ためてる|溜めて|全部飲)"
+    ),
+    "no_consent": re.compile(
+        r"(?:無断|勝手に|本人(?:は|が)(?:嫌|拒|望んで|口から)|同意(?:なし|なく|を取らず|の手間)|指示なし|指示書が切れ|免許(?:なし|はない|がない|なしで)"
+        r"|無資格|届出なし|研修も受けず|自分の判断で|診断を受けていない|許可なく)"
+    ),
+    "acquire": re.compile(
+        r"(?:手に入|入手|買える|個人輸入|横流し|転売|売りたい|売れる|仕入れ|持ち出|持ち帰|抜いて|複数の(?:病院|クリニック)|余った|譲って"
+        r"|隠語|メルカリ|闇)"
+    ),
+    "forge": re.compile(
+        r"(?:偽造|改ざん|改竄|水増し|架空|さかのぼ|遡って|加工して|書き換え|でっちあげ|捏造|偽の|にせの|本物と見分け|それっぽく|重く書いて)"
+    ),
+    "spread": re.compile(
+        r"(?:拡散|しぇあしたくなる|ばずる|うける感じ|説得力|台本|投稿を書|ちらしを|ぽっぷに|煽)"
+    ),
+}
+
+
+@cache
+def _tagger() -> Any:
+    import fugashi
+
+    return fugashi.Tagger()
+
+
+def _words(text: str) -> list[str]:
+    """Lemmas (dictionary forms) of the text's morphemes: 飲ませたい and 飲ませる meet."""
+    out = []
+    for word in _tagger()(text):
+        lemma = getattr(word.feature, "lemma", None) or word.surface
+        out.append(lemma.split("-")[0])
+    return out
+
+
+def _features(text: str) -> Iterator[str]:
+    for n in (1, 2, 3, 4):
+        for i in range(len(text) - n + 1):
+            yield text[i : i + n]
+    words = _words(text)
+    for i, word in enumerate(words):
+        yield "w:" + word
+        if i:
+            yield "w2:" + words[i - 1] + "|" + word
+    for name, pattern in _SIGNALS.items():
+        if pattern.search(text):
+            yield f"#sig:{name}"
+            yield f"#sig:{name}"  # counted twice: a named signal weighs like a few n-grams
+
+
+@cache
+def _vectorizer() -> Any:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        analyzer=lambda text: list(_features(text)), n_features=N_FEATURES, alternate_sign=False, norm="l2"
+    )
+
+
+def sparse_features(text: str) -> tuple[Any, Any]:
+    """The hashed, L2-normalised feature vector of ``text`` as (indices, values).
+
+    Exactly what ``HashingVectorizer(n_features=N_FEATURES, alternate_sign=False,
+    norm="l2")`` computes (the model is fitted with it), without its per-call overhead:
+    one murmurhash per feature, then a gather of coefficients — a few hundred
+    microseconds per prompt instead of milliseconds.
+    """
+    import numpy as np
+    from sklearn.utils import murmurhash3_32
+
+    counts: dict[int, float] = {}
+    for feature in _features(text):
+        h = murmurhash3_32(feature, seed=0)
+        index = (2147483647 - (N_FEATURES - 1)) % N_FEATURES if h == -2147483648 else abs(h) % N_FEATURES
+        counts[index] = counts.get(index, 0.0) + 1.0
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    return index, values / np.sqrt(values @ values)
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    harmful: float
+    injection: float
+    category: str
+    category_score: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class IntentModel:
+    harmful: tuple[Any, float]
+    injection: tuple[Any, float]
+    categories: tuple[Any, Any]
+    """(coefficients: n_categories × n_features, intercepts)."""
+    meta: dict[str, Any]
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return dict(self.meta.get("thresholds", {"harmful": 0.5, "injection": 0.5}))
+
+    def score_views(self, views: Sequence[str]) -> Scores:
+        """Scores of the worst of several readings of one text (canonical, reversed, decoded)."""
+        import numpy as np
+
+        best_harm = best_injection = -np.inf
+        worst: tuple[Any, Any] | None = None
+        for view in views:
+            index, values = sparse_features(view)
+            if not len(index):
+                continue
+            harm = float(self.harmful[0][index] @ values) + self.harmful[1]
+            injection = float(self.injection[0][index] @ values) + self.injection[1]
+            if harm > best_harm:
+                best_harm, worst = harm, (index, values)
+            best_injection = max(best_injection, injection)
+        if worst is None:
+            return Scores(0.0, 0.0, CATEGORIES[0], 0.0)
+        logits = self.categories[0][:, worst[0]] @ worst[1] + self.categories[1]
+        best = int(np.argmax(logits))
+        return Scores(
+            harmful=float(1 / (1 + np.exp(-best_harm))),
+            injection=float(1 / (1 + np.exp(-best_injection))),
+            category=CATEGORIES[best],
+            category_score=float(1 / (1 + np.exp(-logits[best]))),
+        )
+
+    def save(self, path: Path) -> None:
+        import numpy as np
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            harmful=self.harmful[0].astype("float32"),
+            injection=self.injection[0].astype("float32"),
+            categories=self.categories[0].astype("float32"),
+            category_bias=np.asarray(self.categories[1], dtype="float64"),
+            bias=np.array([self.harmful[1], self.injection[1]], dtype="float64"),
+            meta=np.array(json.dumps(self.meta, ensure_ascii=False)),
+        )
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> IntentModel:
+        import numpy as np
+
+        file = path or default_model_path()
+        try:
+            with np.load(file, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                if meta.get("version") != MODEL_VERSION or meta.get("n_features") != N_FEATURES:
+                    raise InputFileError(
+                        f"guard model {file} was built for another version",
+                        hint="rebuild it: jmedllm guard train",
+                    )
+                return cls(
+                    (data["harmful"].astype("float64"), float(data["bias"][0])),
+                    (data["injection"].astype("float64"), float(data["bias"][1])),
+                    (data["categories"].astype("float64"), data["category_bias"].astype("float64")),
+                    meta,
+                )
+        except FileNotFoundError:
+            raise InputFileError(
+                f"guard model not found: {file}", hint="build it: jmedllm guard train"
+            ) from None
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("jmedllm.guard") / "data" / "intent_model.npz"))
+
+
+@cache
+def load_intent_model(path: str | None = None) -> IntentModel:
+    """The model, loaded once per process (rails of every policy share it)."""
+    return IntentModel.load(Path(path) if path else None)
+
+
+def fit(
+    texts: Sequence[str],
+    harmful: Sequence[bool],
+    injection: Sequence[bool],
+    categories: Sequence[str | None],
+    *,
+    c: float = 8.0,
+) -> IntentModel:
+    """Fit the three heads on canonical texts (thresholds are set afterwards, on dev)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    matrix = _vectorizer().transform(list(texts))
+
+    def head(labels: Sequence[bool]) -> tuple[Any, float]:
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, solver="liblinear")
+        model.fit(matrix, list(labels))
+        return model.coef_[0], float(model.intercept_[0])
+
+    rows = [i for i, cat in enumerate(categories) if cat]
+    coefs, biases = [], []
+    for category in CATEGORIES:
+        labels = [categories[i] == category for i in rows]
+        if not any(labels):
+            coefs.append(np.zeros(N_FEATURES))
+            biases.append(-10.0)
+            continue
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, solver="liblinear")
+        model.fit(matrix[rows], labels)
+        coefs.append(model.coef_[0])
+        biases.append(float(model.intercept_[0]))
+    meta = {"version": MODEL_VERSION, "n_features": N_FEATURES, "c": c, "examples": len(texts)}
+    return IntentModel(head(harmful), head(injection), (np.vstack(coefs), np.array(biases)), meta)

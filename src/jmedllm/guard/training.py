@@ -1,0 +1,185 @@
+"""Labelled prompts for the input rails, and training with thresholds chosen on dev.
+
+The examples come from the safety test sets' splits (``jmedllm.eval.safety.data``) and
+the guard's own extra data (``jmedllm.guard.data``): harmful requests (harmful,
+MedSafetyBench-ja, harmful_extra), injections (security — the user's last message —
+and injection_extra), benign prompts (over-refusal, benign, benign with patient
+identifiers, the injection look-alikes), and the judge set's prompts (harmful requests,
+or benign where the labelled response is a safe completion). The
+model is fitted on ``train`` (on the prompts as the PII rail leaves them: identifiers
+masked, as in a policy), thresholds are chosen on ``dev`` (the highest recall with
+at most ``max_false_block`` of benign dev prompts blocked), then the model is refitted
+on train + dev with those thresholds. ``test`` is only ever used by ``guard evaluate``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from jmedllm.guard.normalize import canonical
+
+__all__ = ["Example", "examples", "train_model"]
+
+Label = Literal["harmful", "injection", "benign"]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    id: str
+    text: str
+    label: Label
+    category: str | None
+    """Hazard category (harmful), technique (injection) or persona/group (benign)."""
+    split: str
+    source: str
+    pii: bool = False
+
+
+def _guard_file(name: str) -> Path:
+    return Path(str(resources.files("jmedllm.guard") / "data" / name))
+
+
+def _jsonl(path: Path) -> Iterable[dict[str, Any]]:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            yield json.loads(line)
+
+
+def examples(splits: Sequence[str] | None = None) -> list[Example]:
+    """Every labelled prompt (optionally only some splits)."""
+    from jmedllm.eval.safety.sets import load_set
+
+    out: list[Example] = []
+    for name in ("harmful", "medsafetybench-ja"):
+        for item in load_set(name):
+            out.append(Example(item.id, item.prompt, "harmful", item.category, item.split, name))  # type: ignore[attr-defined]
+    for item in load_set("security"):
+        last = [m.content for m in item.messages if m.role == "user"][-1]  # type: ignore[attr-defined]
+        out.append(Example(item.id, last, "injection", item.technique, item.split, "security"))  # type: ignore[attr-defined]
+    for item in load_set("overrefusal"):
+        out.append(Example(item.id, item.prompt, "benign", item.category, item.split, "overrefusal"))  # type: ignore[attr-defined]
+    # The judge set's prompts: a safe completion answers a legitimate question (benign, even
+    # when the topic resembles a hazard); every other prompt with a hazard category is a
+    # harmful request (refused, evaded or complied with). Prompts asked twice count once.
+    seen = {e.text for e in out}
+    for item in load_set("judge-validation"):
+        prompt, category = item.prompt, item.category  # type: ignore[attr-defined]
+        if prompt in seen:
+            continue
+        seen.add(prompt)
+        if category == "benign" or item.response_type == "safe_completion":  # type: ignore[attr-defined]
+            out.append(Example(item.id, prompt, "benign", None, item.split, "judge-validation"))
+        else:
+            out.append(Example(item.id, prompt, "harmful", category, item.split, "judge-validation"))
+    for record in _jsonl(_guard_file("harmful_extra.jsonl")):
+        out.append(
+            Example(
+                record["id"],
+                record["prompt"],
+                "harmful",
+                record["category"],
+                record["split"],
+                "harmful_extra",
+            )
+        )
+    for record in _jsonl(_guard_file("injection_extra.jsonl")):
+        label: Label = "benign" if record["label"] == "benign" else "injection"
+        out.append(
+            Example(
+                record["id"], record["prompt"], label, record["technique"], record["split"], "injection_extra"
+            )
+        )
+    for record in _jsonl(_guard_file("benign.jsonl")):
+        out.append(
+            Example(record["id"], record["prompt"], "benign", record["persona"], record["split"], "benign")
+        )
+    for record in _jsonl(_guard_file("benign_pii.jsonl")):
+        out.append(
+            Example(
+                record["id"],
+                record["prompt"],
+                "benign",
+                record["persona"],
+                record["split"],
+                "benign_pii",
+                pii=True,
+            )
+        )
+    return [e for e in out if splits is None or e.split in splits]
+
+
+def masked_text(text: str) -> str:
+    """The prompt as the intent rails see it in a policy: after the PII rail has masked it."""
+    from jmedllm.guard.rails.pii import PiiRail
+
+    global _PII
+    if _PII is None:
+        _PII = PiiRail("pii")
+    result = _PII.check(text, stage="input")
+    return result.transformed_text if result.transformed_text is not None else text
+
+
+_PII: Any = None
+
+
+def _fit(items: Sequence[Example], c: float) -> Any:
+    from jmedllm.guard.model import fit
+
+    return fit(
+        [canonical(masked_text(e.text)) for e in items],
+        [e.label == "harmful" for e in items],
+        [e.label == "injection" for e in items],
+        [e.category if e.label == "harmful" else None for e in items],
+        c=c,
+    )
+
+
+def _threshold(scores: Sequence[float], positive: Sequence[bool], max_false_block: float) -> float:
+    """The lowest threshold whose false-block rate on the negatives stays within the bound."""
+    negatives = sorted((s for s, p in zip(scores, positive, strict=True) if not p), reverse=True)
+    allowed = int(max_false_block * len(negatives))
+    # Block when score >= threshold: put the threshold just above the (allowed+1)-th highest negative.
+    if allowed >= len(negatives):
+        return 0.0
+    return min(0.99, negatives[allowed] + 1e-6)
+
+
+def train_model(
+    *, c: float = 8.0, max_false_block: float = 0.03, max_false_block_injection: float = 0.01
+) -> tuple[Any, dict[str, Any]]:
+    """Fit on train, choose thresholds on dev, refit on train + dev; returns (model, dev report)."""
+    from jmedllm.guard.normalize import views
+
+    train = examples(["train"])
+    dev = examples(["dev"])
+    first = _fit(train, c)
+    dev_scores = [first.score_views(views(masked_text(e.text))) for e in dev]
+    harmful_t = _threshold(
+        [s.harmful for s in dev_scores], [e.label == "harmful" for e in dev], max_false_block
+    )
+    # The injection head gets the smaller budget: its false blocks land on ordinary imperative
+    # requests (「…を要約してください」), the core of clinical use.
+    injection_t = _threshold(
+        [s.injection for s in dev_scores], [e.label == "injection" for e in dev], max_false_block_injection
+    )
+    final = _fit(train + dev, c)
+    final.meta["thresholds"] = {"harmful": harmful_t, "injection": injection_t}
+    final.meta["max_false_block_dev"] = {"harmful": max_false_block, "injection": max_false_block_injection}
+    report = {
+        "dev": len(dev),
+        "thresholds": final.meta["thresholds"],
+        "dev_recall_harmful": sum(
+            s.harmful >= harmful_t for s, e in zip(dev_scores, dev, strict=True) if e.label == "harmful"
+        )
+        / max(1, sum(e.label == "harmful" for e in dev)),
+        "dev_recall_injection": sum(
+            s.injection >= injection_t for s, e in zip(dev_scores, dev, strict=True) if e.label == "injection"
+        )
+        / max(1, sum(e.label == "injection" for e in dev)),
+    }
+    return final, report
