@@ -6,9 +6,11 @@ says which rails run at which stage; :class:`~jmedllm.guard.pipeline.GuardPipeli
 them and combines the results into one :class:`~jmedllm.core.records.GuardDecision`
 (the strictest action wins, every rail's result is kept for the audit log).
 
-This package is the interface the gateway plugs into. Today it ships the PII rail (built
-on :mod:`jmedllm.deid`); the harmful-intent and injection rails arrive with issue 6 as
-further plugins of ``guard.rail``.
+This package is the interface the gateway plugs into. Rails (plugins of ``guard.rail``):
+``pii`` (on :mod:`jmedllm.deid`), ``harmful_intent`` and ``injection`` (a shared small
+model, :mod:`jmedllm.guard.model`), ``dose`` and ``canary`` (output). Policies:
+``default`` (PII both ways), ``clinical`` (all input rails, PII and dose on output),
+``off``, or a YAML file; see docs/guard.md.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The examples come from the safety test sets' splits (``jmedllm.eval.safety.data``) and
 the guard's own extra data (``jmedllm.guard.data``): harmful requests (harmful,
 MedSafetyBench-ja, harmful_extra), injections (security — the user's last message —
-and injection_extra), benign prompts (over-refusal, benign, benign with patient
-identifiers, the injection look-alikes), and the judge set's prompts (harmful requests,
+and injection_extra), benign prompts (over-refusal, benign, benign requests,
+benign with patient identifiers, the injection look-alikes), more attacks (attacks_2), and the judge set's prompts (harmful requests,
 or benign where the labelled response is a safe completion). The
 model is fitted on ``train`` (on the prompts as the PII rail leaves them: identifiers
 masked, as in a policy), thresholds are chosen on ``dev`` (the highest recall with
@@ -98,6 +98,16 @@ def examples(splits: Sequence[str] | None = None) -> list[Example]:
         out.append(
             Example(record["id"], record["prompt"], "benign", record["persona"], record["split"], "benign")
         )
+    for record in _jsonl(_guard_file("benign_requests.jsonl")):
+        out.append(
+            Example(
+                record["id"], record["prompt"], "benign", record["kind"], record["split"], "benign_requests"
+            )
+        )
+    for record in _jsonl(_guard_file("attacks_2.jsonl")):
+        label: Label = "injection" if record["label"] == "injection" else "harmful"
+        group = record.get("technique") if label == "injection" else record.get("category")
+        out.append(Example(record["id"], record["prompt"], label, group, record["split"], "attacks_2"))
     for record in _jsonl(_guard_file("benign_pii.jsonl")):
         out.append(
             Example(
@@ -150,7 +160,7 @@ def _threshold(scores: Sequence[float], positive: Sequence[bool], max_false_bloc
 
 
 def train_model(
-    *, c: float = 8.0, max_false_block: float = 0.03, max_false_block_injection: float = 0.01
+    *, c: float = 32.0, max_false_block: float = 0.03, max_false_block_injection: float = 0.01
 ) -> tuple[Any, dict[str, Any]]:
     """Fit on train, choose thresholds on dev, refit on train + dev; returns (model, dev report)."""
     from jmedllm.guard.normalize import views
