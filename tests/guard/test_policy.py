@@ -54,7 +54,7 @@ def test_default_policy_masks_identifiers_both_ways() -> None:
     clinical = load_policy("clinical")
     # PII first: the intent rails only ever see the masked prompt.
     assert [s.rail for s in clinical.input] == ["pii", "harmful_intent", "injection"]
-    assert [s.rail for s in clinical.output] == ["pii", "dose"]
+    assert [s.rail for s in clinical.output] == ["pii", "dose", "self_harm_output"]
     assert policy.category_actions == {}
     assert policy.messages == DEFAULT_MESSAGES
     assert policy.output_window_chars == 160
@@ -111,7 +111,7 @@ def test_a_policy_file_may_name_itself(write_policy: Callable[..., Path]) -> Non
     [
         (
             "input:\n  - rail: nope\n",
-            "invalid guard policy {path}: input: unknown rail 'nope' (known: canary, dose, harmful_intent, injection, pii",
+            "invalid guard policy {path}: input: unknown rail 'nope' (known: canary, dose, harmful_intent, injection, llm_judge, pii",
         ),
         (
             "category_actions:\n  MY_NUMBER: destroy\n",

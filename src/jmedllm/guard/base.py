@@ -42,5 +42,7 @@ RAILS: Registry[type[Rail]] = Registry(
         "jmedllm.guard.rails.intent",
         "jmedllm.guard.rails.dose",
         "jmedllm.guard.rails.canary",
+        "jmedllm.guard.rails.self_harm_output",
+        "jmedllm.guard.rails.llm_judge",
     ),
 )

@@ -97,7 +97,7 @@ def _builtin(name: str) -> GuardPolicy | None:
         return GuardPolicy(
             name="clinical",
             input=[RailSpec(rail="pii"), RailSpec(rail="harmful_intent"), RailSpec(rail="injection")],
-            output=[RailSpec(rail="pii"), RailSpec(rail="dose")],
+            output=[RailSpec(rail="pii"), RailSpec(rail="dose"), RailSpec(rail="self_harm_output")],
         )
     return None
 
