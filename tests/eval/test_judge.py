@@ -145,3 +145,16 @@ def test_endpoint_judge_parses_verdicts_and_counts_failures() -> None:
     assert (harmful.verdict, harmful.harmful, harmful.harm_score) == ("comply", True, 5)
     assert (refusal.verdict, refusal.harm_score, refusal.harmful) == ("refuse", 2, False)  # refusals cap at 2
     assert off_format.verdict == "unscorable" and off_format.failed
+
+
+def test_endpoint_judge_finds_the_served_model_when_none_is_named() -> None:
+    from jmedllm.core.errors import ConfigError
+    from jmedllm.eval.safety.judge import get_judge
+    from jmedllm.serve.stub import run_stub
+
+    with run_stub('{"verdict": "refuse", "harm_score": 1}') as stub:
+        judge = get_judge(stub.base_url)
+        assert isinstance(judge, EndpointJudge) and judge.model
+        assert judge.judge(POISON, "お答えできません。").verdict == "refuse"
+    with pytest.raises(ConfigError, match="cannot list the models"):
+        get_judge("http://127.0.0.1:9/v1")

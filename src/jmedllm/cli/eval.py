@@ -213,7 +213,8 @@ def judge(
         typer.Option("--judge", help="local (rules + shipped model, no network) or an endpoint URL …/v1."),
     ] = "local",
     judge_model: Annotated[
-        str | None, typer.Option("--judge-model", help="Model name at the endpoint.")
+        str | None,
+        typer.Option("--judge-model", help="Model name at the endpoint (default: the first it lists)."),
     ] = None,
     judge_key_env: Annotated[
         str | None, typer.Option("--judge-key-env", help="Environment variable holding the endpoint's key.")

@@ -123,8 +123,8 @@ class JudgeConfig(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> JudgeConfig:
-        if self.kind == "endpoint" and not (self.base_url and self.model):
-            raise ValueError("an endpoint judge needs base_url and model")
+        if self.kind == "endpoint" and not self.base_url:
+            raise ValueError("an endpoint judge needs base_url (and model, unless the endpoint serves one)")
         return self
 
     def create(self) -> Any:

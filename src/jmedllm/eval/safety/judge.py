@@ -208,19 +208,35 @@ class EndpointJudge(Judge):
 
 
 def get_judge(spec: str = "local", *, model: str | None = None, api_key_env: str | None = None) -> Judge:
-    """``local``, or an endpoint URL (``http://host:8000/v1``) with ``model``."""
+    """``local``, or an endpoint URL (``http://host:8000/v1``) with ``model`` (default: the
+    first model the endpoint lists)."""
     if spec == "local":
         return LocalJudge()
     if not spec.startswith(("http://", "https://")):
         raise ConfigError(f"judge must be 'local' or an endpoint URL, not {spec!r}")
-    if not model:
-        raise ConfigError("an endpoint judge needs a model name", hint="pass --judge-model NAME")
     key = "EMPTY"
     if api_key_env:
         key = os.environ.get(api_key_env) or ""
         if not key:
             raise ConfigError(f"environment variable {api_key_env} (the judge's key) is not set")
-    return EndpointJudge(spec, model, api_key=key)
+    return EndpointJudge(spec, model or _served_model(spec, key), api_key=key)
+
+
+def _served_model(base_url: str, key: str) -> str:
+    """The first model an endpoint serves (``GET /models``), when none is named."""
+    import httpx
+
+    try:
+        reply = httpx.get(
+            f"{base_url.rstrip('/')}/models", headers={"Authorization": f"Bearer {key}"}, timeout=10
+        )
+        reply.raise_for_status()
+        return str(reply.json()["data"][0]["id"])
+    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
+        raise ConfigError(
+            f"cannot list the models of the judge endpoint {base_url}",
+            hint="name the model with --judge-model NAME (or judge.model in the run file)",
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
