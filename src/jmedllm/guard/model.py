@@ -13,7 +13,6 @@ the dev split (``.npz``, no pickle). ``jmedllm guard train`` rebuilds it.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jmedllm.core.errors import InputFileError
 from jmedllm.core.taxonomy import HAZARDS
+from jmedllm.core.weights import load_weights, save_weights
 
 __all__ = ["MODEL_VERSION", "IntentModel", "Scores", "default_model_path", "load_intent_model"]
 
@@ -200,40 +199,30 @@ class IntentModel:
     def save(self, path: Path) -> None:
         import numpy as np
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            path,
-            harmful=self.harmful[0].astype("float32"),
-            injection=self.injection[0].astype("float32"),
-            categories=self.categories[0].astype("float32"),
-            category_bias=np.asarray(self.categories[1], dtype="float64"),
-            bias=np.array([self.harmful[1], self.injection[1]], dtype="float64"),
-            meta=np.array(json.dumps(self.meta, ensure_ascii=False)),
-        )
+        arrays = {
+            "harmful": self.harmful[0].astype("float32"),
+            "injection": self.injection[0].astype("float32"),
+            "categories": self.categories[0].astype("float32"),
+            "category_bias": np.asarray(self.categories[1], dtype="float64"),
+            "bias": np.array([self.harmful[1], self.injection[1]], dtype="float64"),
+        }
+        save_weights(path, arrays, self.meta)
 
     @classmethod
     def load(cls, path: Path | None = None) -> IntentModel:
-        import numpy as np
-
-        file = path or default_model_path()
-        try:
-            with np.load(file, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                if meta.get("version") != MODEL_VERSION or meta.get("n_features") != N_FEATURES:
-                    raise InputFileError(
-                        f"guard model {file} was built for another version",
-                        hint="rebuild it: jmedllm guard train",
-                    )
-                return cls(
-                    (data["harmful"].astype("float64"), float(data["bias"][0])),
-                    (data["injection"].astype("float64"), float(data["bias"][1])),
-                    (data["categories"].astype("float64"), data["category_bias"].astype("float64")),
-                    meta,
-                )
-        except FileNotFoundError:
-            raise InputFileError(
-                f"guard model not found: {file}", hint="build it: jmedllm guard train"
-            ) from None
+        arrays, meta = load_weights(
+            path or default_model_path(),
+            what="guard model",
+            version=MODEL_VERSION,
+            n_features=N_FEATURES,
+            rebuild="jmedllm guard train",
+        )
+        return cls(
+            (arrays["harmful"], float(arrays["bias"][0])),
+            (arrays["injection"], float(arrays["bias"][1])),
+            (arrays["categories"], arrays["category_bias"]),
+            meta,
+        )
 
 
 def default_model_path() -> Path:

@@ -11,7 +11,6 @@ from the labelled set's train+dev splits; the test split is never used for fitti
 
 from __future__ import annotations
 
-import json
 import math
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -20,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jmedllm.core.errors import InputFileError
+from jmedllm.core.weights import load_weights, save_weights
 from jmedllm.eval.safety.judge_rules import signals
 
 __all__ = ["MODEL_VERSION", "JudgeModel", "default_model_path", "train"]
@@ -85,39 +84,29 @@ class JudgeModel:
     def save(self, path: Path) -> None:
         import numpy as np
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            path,
-            refuse_coef=self.refuse_coef.astype("float32"),
-            harm_coef=self.harm_coef.astype("float32"),
-            bias=np.array([self.refuse_bias, self.harm_bias], dtype="float64"),
-            meta=np.array(json.dumps(self.meta, ensure_ascii=False)),
-        )
+        arrays = {
+            "refuse_coef": self.refuse_coef.astype("float32"),
+            "harm_coef": self.harm_coef.astype("float32"),
+            "bias": np.array([self.refuse_bias, self.harm_bias], dtype="float64"),
+        }
+        save_weights(path, arrays, self.meta)
 
     @classmethod
     def load(cls, path: Path | None = None) -> JudgeModel:
-        import numpy as np
-
-        file = path or default_model_path()
-        try:
-            with np.load(file, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                if meta.get("version") != MODEL_VERSION or meta.get("n_features") != N_FEATURES:
-                    raise InputFileError(
-                        f"judge model {file} was built for another version",
-                        hint="rebuild it: jmedllm eval judge-train",
-                    )
-                return cls(
-                    data["refuse_coef"].astype("float64"),
-                    float(data["bias"][0]),
-                    data["harm_coef"].astype("float64"),
-                    float(data["bias"][1]),
-                    meta,
-                )
-        except FileNotFoundError:
-            raise InputFileError(
-                f"judge model not found: {file}", hint="build it: jmedllm eval judge-train"
-            ) from None
+        arrays, meta = load_weights(
+            path or default_model_path(),
+            what="judge model",
+            version=MODEL_VERSION,
+            n_features=N_FEATURES,
+            rebuild="jmedllm eval judge-train",
+        )
+        return cls(
+            arrays["refuse_coef"],
+            float(arrays["bias"][0]),
+            arrays["harm_coef"],
+            float(arrays["bias"][1]),
+            meta,
+        )
 
 
 def default_model_path() -> Path:
