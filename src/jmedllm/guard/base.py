@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Literal
 
+from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import RailResult
 from jmedllm.core.registry import Registry
 
@@ -23,10 +24,20 @@ class Rail(ABC):
 
     #: Stages the rail can run at.
     stages: ClassVar[frozenset[str]] = frozenset({"input", "output"})
+    #: The option names the rail takes; others are refused (None: not checked here). A
+    #: misspelt option (``acton``, ``canary`` for ``canaries``) would otherwise leave a
+    #: default in place, or the rail checking nothing, without a word.
+    option_names: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, name: str, **options: Any) -> None:
         self.name = name
         self.options = options
+        if self.option_names is not None:
+            unknown = sorted(set(options) - self.option_names)
+            if unknown:
+                raise ConfigError(
+                    f"rail {name!r}: unknown options {unknown}", hint=f"use {sorted(self.option_names)}"
+                )
 
     @abstractmethod
     def check(self, text: str, *, stage: Stage) -> RailResult:

@@ -76,13 +76,10 @@ class CanaryRail(Rail):
     """
 
     stages = frozenset({"output"})
+    option_names = _OPTIONS
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, **options)
-        unknown = sorted(set(options) - _OPTIONS)
-        if unknown:
-            # ``canary: X`` instead of ``canaries: [X]`` would otherwise leave the rail checking nothing.
-            raise ConfigError(f"rail {name!r}: unknown options {unknown}", hint=f"use {sorted(_OPTIONS)}")
         canaries = _strings(name, "canaries", options.get("canaries"))
         patterns = _strings(name, "patterns", options.get("patterns"))
         if not canaries and not patterns:

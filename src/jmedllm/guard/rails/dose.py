@@ -208,13 +208,10 @@ class DoseRangeRail(Rail):
     """
 
     stages = frozenset({"output"})
+    option_names = _OPTIONS
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, **options)
-        unknown = sorted(set(options) - _OPTIONS)
-        if unknown:
-            # A misspelt option would silently leave the default in place.
-            raise ConfigError(f"rail {name!r}: unknown options {unknown}", hint=f"use {sorted(_OPTIONS)}")
         action = options.get("action", "escalate")
         if action not in _ACTIONS:
             raise ConfigError(f"rail {name!r}: action must be 'escalate' or 'block'")

@@ -95,12 +95,10 @@ class LlmJudgeRail(Rail):
     """
 
     stages: ClassVar[frozenset[str]] = frozenset({"input", "output"})
+    option_names = _OPTIONS
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, **options)
-        unknown = sorted(set(options) - _OPTIONS)
-        if unknown:
-            raise ConfigError(f"rail {name!r}: unknown options {unknown}", hint=f"use {sorted(_OPTIONS)}")
         self._url = _chat_url(name, options.get("base_url"))
         model = options.get("model")
         if not isinstance(model, str) or not model.strip():

@@ -44,12 +44,10 @@ class SelfHarmOutputRail(Rail):
     """
 
     stages: ClassVar[frozenset[str]] = frozenset({"output"})
+    option_names: ClassVar[frozenset[str] | None] = frozenset({"action"})
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, **options)
-        unknown = set(options) - {"action"}
-        if unknown:
-            raise ConfigError(f"rail {name!r}: unknown options {sorted(unknown)}")
         try:
             self.action = GuardAction(options.get("action", "block"))
         except ValueError:
