@@ -190,3 +190,22 @@ def test_off_allows_everything_without_rails() -> None:
         assert outcome.texts == texts
     assert decision_dict(guard.check(texts, stage="input").decision)["rails"] == []
     assert load_policy("off").name == guard.policy.name == "off"
+
+
+def test_warm_up_runs_every_rail_once_per_stage_but_never_an_endpoint_rail(
+    pipeline: Callable[..., GuardPipeline],
+) -> None:
+    seen: list[str] = []
+    guard = pipeline({"name": "a", "word": "毒", "seen": seen})
+    guard.warm_up()
+    assert len(seen) == 2 and seen[0] == seen[1]  # input and output, one synthetic text
+    # The LLM judge would call its endpoint: warming it must not.
+    policy = GuardPolicy(
+        name="t",
+        input=[RailSpec(rail="llm_judge", options={"base_url": "http://127.0.0.1:1/v1", "model": "m"})],
+    )
+    judged = GuardPipeline(policy)
+    calls: list[str] = []
+    judged.rails("input")[0].check = lambda text, *, stage: calls.append(text)  # type: ignore[method-assign]
+    judged.warm_up()
+    assert calls == []

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from redis_server import delete_keys, require_redis, unique_prefix
@@ -332,7 +334,7 @@ class _Records(logging.Handler):
 async def test_redis_down_fails_open_counts_and_logs_once() -> None:
     errors = _Count()
     # Nothing listens on port 1: every connection is refused at once.
-    limiter = RedisRateLimiter("redis://127.0.0.1:1/0", errors=errors, timeout_s=0.2)
+    limiter = RedisRateLimiter("redis://127.0.0.1:1/0", errors=errors, timeout_s=0.2, connect_timeout_s=0.2)
     scopes = [scope(requests_per_minute=1, concurrent=1)]
     logger = logging.getLogger("jmedllm.serve.ratelimit")
     handler = _Records()
@@ -350,6 +352,56 @@ async def test_redis_down_fails_open_counts_and_logs_once() -> None:
     finally:
         logger.removeHandler(handler)
         await limiter.close()
+
+
+@asynccontextmanager
+async def _late_replies(url: str, delay_s: float) -> AsyncIterator[str]:
+    """A proxy to Redis that hands every reply over ``delay_s`` late; yields its URL."""
+    target = urlsplit(url)
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+        try:
+            while data := await reader.read(65536):
+                await asyncio.sleep(delay)
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def serve(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        redis_r, redis_w = await asyncio.open_connection(target.hostname, target.port or 6379)
+        await asyncio.gather(pipe(client_r, redis_w, 0.0), pipe(redis_r, client_w, delay_s))
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"redis://127.0.0.1:{port}{target.path or '/0'}"
+    finally:
+        server.close()
+
+
+@pytest.mark.services
+@pytest.mark.parametrize(("timeout_s", "fails_open"), [(0.2, True), (None, False)])
+async def test_a_late_reply_does_not_make_the_limiter_fail_open(
+    timeout_s: float | None, fails_open: bool
+) -> None:
+    # A reply read late — the worker's event loop busy with CPU-bound work (as a worker's
+    # first request once was), or a slow path — is not an outage. A read timeout shorter
+    # than the delay "failed open" with Redis healthy and served the next second unlimited.
+    prefix = unique_prefix()
+    errors = _Count()
+    options = {} if timeout_s is None else {"timeout_s": timeout_s}
+    async with _late_replies(require_redis(), delay_s=0.6) as url:
+        limiter = RedisRateLimiter(url, prefix=prefix, errors=errors, **options)
+        try:
+            lease = await limiter.acquire([scope(requests_per_minute=10)])
+            assert (errors.value == 1) is fails_open
+            assert (lease.limiter is None) is fails_open  # an open lease holds nothing
+        finally:
+            await limiter.close()
+            delete_keys(f"{prefix}:*")
 
 
 # --- building from settings ----------------------------------------------------------------

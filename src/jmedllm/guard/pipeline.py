@@ -75,6 +75,12 @@ class GuardPipeline:
     def enabled(self) -> bool:
         return bool(self._rails["input"] or self._rails["output"])
 
+    def warm_up(self) -> None:
+        """Load every rail's lazy parts now (see :meth:`Rail.warm_up`); call it off the event loop."""
+        for rails in self._rails.values():
+            for rail in rails:
+                rail.warm_up()
+
     def check(self, texts: Sequence[str], *, stage: Stage) -> GuardOutcome:
         """Judge every text at ``stage``; return the combined decision and the texts to pass on."""
         started = time.perf_counter()

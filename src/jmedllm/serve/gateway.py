@@ -60,6 +60,7 @@ class Gateway:
     async def start(self, *, migrate: bool = True) -> None:
         if migrate:
             await asyncio.to_thread(self.database.migrate)
+        await asyncio.to_thread(self.guard.warm_up)  # before traffic: see Rail.warm_up
         await asyncio.gather(*(route.start() for route in self.routes.values()))
         self.audit.start()
         await self.refresh_backend_gauges()

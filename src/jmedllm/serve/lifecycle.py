@@ -103,6 +103,7 @@ async def reload_gateway(gateway: Gateway, config: str | os.PathLike[str] | None
             else:
                 started.append(route)
         guard = await asyncio.to_thread(GuardPipeline.from_reference, settings.guard.policy)
+        await asyncio.to_thread(guard.warm_up)  # not on the first request after the swap
         await asyncio.gather(*(route.start() for route in started))
     except (JmedllmError, Exception) as exc:  # the running configuration stays in place
         gateway.metrics.reloads.labels("failed").inc()

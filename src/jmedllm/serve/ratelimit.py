@@ -378,7 +378,8 @@ class RedisRateLimiter(RateLimiter):
         prefix: str = "jmedllm:rl",
         window_s: float = WINDOW_S,
         lease_ttl_s: float = 30.0,
-        timeout_s: float = 0.5,
+        timeout_s: float = 2.0,
+        connect_timeout_s: float = 0.5,
         max_connections: int = 32,
         pool_wait_s: float = 5.0,
         errors: _Counter | None = None,
@@ -398,8 +399,13 @@ class RedisRateLimiter(RateLimiter):
                 url,
                 max_connections=max_connections,
                 timeout=pool_wait_s,
+                # Two timeouts: a server that is down refuses or never accepts the connection,
+                # which ``connect_timeout_s`` catches fast. A reply is read under the longer
+                # ``timeout_s``: a live Redis answers in well under a millisecond, so a slow
+                # read means this worker's event loop was busy (CPU contention), and timing it
+                # out would fail open — serving requests unlimited — with Redis healthy.
                 socket_timeout=timeout_s,
-                socket_connect_timeout=timeout_s,
+                socket_connect_timeout=connect_timeout_s,
             )
             client = aioredis.Redis.from_pool(pool)
         self.client = client

@@ -96,6 +96,7 @@ class LlmJudgeRail(Rail):
 
     stages: ClassVar[frozenset[str]] = frozenset({"input", "output"})
     option_names = _OPTIONS
+    warm_by_checking = False  # a check is an endpoint call
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, **options)
