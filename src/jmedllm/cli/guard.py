@@ -13,7 +13,9 @@ from jmedllm.cli._common import console, err_console
 
 app = typer.Typer(no_args_is_help=True)
 
-PolicyOption = Annotated[str, typer.Option("--policy", help="default, clinical, off, or a policy YAML file.")]
+PolicyOption = Annotated[
+    str, typer.Option("--policy", help="default, clinical, patient, off, or a policy YAML file.")
+]
 
 
 @app.command("check")

@@ -32,6 +32,12 @@ class Rail(ABC):
     #: misspelt option (``acton``, ``canary`` for ``canaries``) would otherwise leave a
     #: default in place, or the rail checking nothing, without a word.
     option_names: ClassVar[frozenset[str] | None] = None
+    #: Whether the rail judges a reply as a whole (e.g. "is care recommended anywhere in it?")
+    #: and so cannot judge the windows of a streamed reply one by one. The pipeline runs such
+    #: rails on whole texts only (``scope="all"`` or ``"reply"``, see ``GuardPipeline.check``);
+    #: on a stream ``OutputGuard.flush`` runs them once on the full released reply. What has
+    #: streamed is already sent, so a masking whole-reply rail may only *append* to the text.
+    whole_reply: ClassVar[bool] = False
 
     def __init__(self, name: str, **options: Any) -> None:
         self.name = name
@@ -75,6 +81,7 @@ RAILS: Registry[type[Rail]] = Registry(
         "jmedllm.guard.rails.dose",
         "jmedllm.guard.rails.canary",
         "jmedllm.guard.rails.self_harm_output",
+        "jmedllm.guard.rails.referral",
         "jmedllm.guard.rails.llm_judge",
     ),
 )

@@ -5,12 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Literal
 
 from jmedllm.core.records import GuardDecision, RailResult
 from jmedllm.guard.base import RAILS, Rail, Stage
 from jmedllm.guard.policy import GuardPolicy, load_policy
 
-__all__ = ["GuardOutcome", "GuardPipeline", "decision_dict", "merge_per_rail"]
+__all__ = ["GuardOutcome", "GuardPipeline", "RailScope", "decision_dict", "merge_per_rail"]
+
+#: Which rails of a stage a check runs: ``all`` on a whole text, ``window`` on a part of a
+#: streamed reply (whole-reply rails left out), ``reply`` on the full streamed reply at its
+#: end (only the whole-reply rails, the others having judged every window).
+RailScope = Literal["all", "window", "reply"]
 
 
 class GuardOutcome:
@@ -52,6 +58,11 @@ class GuardPipeline:
     Rails of a stage run in policy order, each on the text the previous masking rail
     produced, so a later rail never sees an identifier an earlier one removed. The
     strictest action over all rails and all texts wins (``GuardDecision.strictest``).
+
+    A prompt or a non-streamed reply is checked whole, by every rail (``scope="all"``). A
+    streamed reply is checked by ``OutputGuard`` in two parts: each window with
+    ``scope="window"`` (rails that can judge a part), then, once at the end of the stream,
+    the full released reply with ``scope="reply"`` (rails with ``Rail.whole_reply``).
     """
 
     def __init__(self, policy: GuardPolicy) -> None:
@@ -81,14 +92,24 @@ class GuardPipeline:
             for rail in rails:
                 rail.warm_up()
 
-    def check(self, texts: Sequence[str], *, stage: Stage) -> GuardOutcome:
-        """Judge every text at ``stage``; return the combined decision and the texts to pass on."""
+    def has_whole_reply_rails(self, stage: Stage) -> bool:
+        return any(rail.whole_reply for rail in self._rails[stage])
+
+    def check(self, texts: Sequence[str], *, stage: Stage, scope: RailScope = "all") -> GuardOutcome:
+        """Judge every text at ``stage``; return the combined decision and the texts to pass on.
+
+        ``scope`` picks the rails (see :data:`RailScope`): the default, ``all``, is right for
+        any complete text; ``window`` and ``reply`` are the two halves of a streamed reply.
+        """
         started = time.perf_counter()
+        rails = self._rails[stage]
+        if scope != "all":
+            rails = [rail for rail in rails if rail.whole_reply == (scope == "reply")]
         results: list[RailResult] = []
         out: list[str] = []
         for text in texts:
             current = text
-            for rail in self._rails[stage]:
+            for rail in rails:
                 result = self._apply_overrides(rail.check(current, stage=stage))
                 results.append(result)
                 # Not only on MASK: a category_actions override may have raised a masking
@@ -104,8 +125,8 @@ class GuardPipeline:
             decision = replace(decision, message=decision.message or message)
         return GuardOutcome(decision, out)
 
-    def check_text(self, text: str, *, stage: Stage) -> GuardOutcome:
-        return self.check([text], stage=stage)
+    def check_text(self, text: str, *, stage: Stage, scope: RailScope = "all") -> GuardOutcome:
+        return self.check([text], stage=stage, scope=scope)
 
     def _apply_overrides(self, result: RailResult) -> RailResult:
         stricter = [

@@ -15,7 +15,9 @@ A policy is YAML values over typed defaults::
 
 ``default`` masks identifiers both ways; ``clinical`` also judges harmful intent and
 prompt injection on the masked prompt and checks doses in replies (opt-in: its measured
-rates are in docs/guard.md); ``off`` runs no rails (benchmarks only).
+rates are in docs/guard.md); ``patient`` is ``clinical`` for replies read by patients: a
+diagnosis-like reply without a referral to care gets a disclaimer (医師法17条); ``off``
+runs no rails (benchmarks only).
 """
 
 from __future__ import annotations
@@ -90,20 +92,26 @@ def _builtin(name: str) -> GuardPolicy | None:
         # Identifiers are masked both ways: in prompts before any backend sees them, and in
         # replies (a model may repeat or invent identifiers).
         return GuardPolicy(name="default", input=[RailSpec(rail="pii")], output=[RailSpec(rail="pii")])
-    if name == "clinical":
+    if name in ("clinical", "patient"):
         # The issue-6 rail set, opt-in until its measured rates meet the targets
         # (docs/guard.md): identifiers masked first, then harmful intent and injection
         # judged on the masked prompt; replies masked and doses checked (escalate).
+        output = [RailSpec(rail="pii"), RailSpec(rail="dose"), RailSpec(rail="self_harm_output")]
+        if name == "patient":
+            # For replies read by patients: one that reads as a diagnosis or a treatment order
+            # and sends no one to care ends with a disclaimer (医師法17条), emergency signs with
+            # a call-119 line. Last, so it judges (and appends to) the masked reply.
+            output.append(RailSpec(rail="referral"))
         return GuardPolicy(
-            name="clinical",
+            name=name,
             input=[RailSpec(rail="pii"), RailSpec(rail="harmful_intent"), RailSpec(rail="injection")],
-            output=[RailSpec(rail="pii"), RailSpec(rail="dose"), RailSpec(rail="self_harm_output")],
+            output=output,
         )
     return None
 
 
 def load_policy(reference: str) -> GuardPolicy:
-    """``default``, ``clinical``, ``off`` or the path of a policy YAML file."""
+    """``default``, ``clinical``, ``patient``, ``off`` or the path of a policy YAML file."""
     builtin = _builtin(reference)
     if builtin is not None:
         return builtin

@@ -5,6 +5,11 @@ sentence end (。！？ or a newline) or after ``policy.output_window_chars`` ch
 then the window is checked and released (masked if a rail masked it). When a rail
 blocks, nothing more is released and the policy's message ends the reply. With no output
 rails the gateway does not use this class and streams token by token.
+
+Rails that judge a reply as a whole (``Rail.whole_reply``: a referral may come in the last
+sentence) are left out of the window checks. ``flush`` runs them once, at the end of the
+stream, on the full released reply, and returns what they append (a disclaimer) after the
+last window, so it reaches the client as the last content before the finish.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import re
 
 from jmedllm.core.records import GuardDecision, RailResult
-from jmedllm.guard.pipeline import GuardPipeline, decision_dict, merge_per_rail
+from jmedllm.guard.pipeline import GuardOutcome, GuardPipeline, decision_dict, merge_per_rail
 
 __all__ = ["OutputGuard"]
 
@@ -25,6 +30,10 @@ _IDENTIFIER_RUN = re.compile(
 )
 #: Longer trailing runs are cut at the window size (no shorter boundary is known).
 _MAX_BACKOFF = 48
+#: The most of a released reply kept for the whole-reply rails: its head and its tail, half
+#: each. ``max_tokens`` bounds a reply already; this bounds the memory of a runaway one and
+#: the time ``flush`` spends judging it on the event loop (tens of ms at this size).
+MAX_REPLY_CHARS = 16_384
 
 
 class OutputGuard:
@@ -36,6 +45,10 @@ class OutputGuard:
         self._latency_ms = 0.0
         self.blocked = False
         self.message = ""
+        # The released text is kept only when a whole-reply rail will need it at the end.
+        self._keeps_reply = pipeline.has_whole_reply_rails("output")
+        self._reply = ""
+        self._flushed = False
 
     def feed(self, text: str) -> list[str]:
         """Add streamed text; return the windows now released (checked, possibly masked)."""
@@ -52,15 +65,45 @@ class OutputGuard:
             if self.blocked:
                 return released
             released.append(checked)
+            self._keep(checked)
         return released
 
     def flush(self) -> str:
-        """Check and release whatever is left at the end of the stream."""
-        if self.blocked or not self._buffer:
+        """End the stream: release what is left, followed by what the whole-reply rails append.
+
+        The last window is checked like the others; then the whole-reply rails judge the full
+        released reply once (``scope="reply"``). A stream has already gone out, so only text
+        they *append* is returned (a rewrite of released text cannot be honoured and is
+        recorded in the decision only). If one of them blocks or escalates, the last window
+        is withheld and ``blocked``/``message`` are set as for a window. Later calls return "".
+        """
+        if self.blocked or self._flushed:
             return ""
-        window, self._buffer = self._buffer, ""
-        checked = self._check(window)
-        return "" if self.blocked else checked
+        self._flushed = True
+        last = ""
+        if self._buffer:
+            window, self._buffer = self._buffer, ""
+            last = self._check(window)
+            if self.blocked:
+                return ""
+        if not self._keeps_reply:
+            return last
+        reply = self._reply + last
+        outcome = self.pipeline.check_text(reply, stage="output", scope="reply")
+        if not self._record(outcome):
+            return ""
+        judged = outcome.texts[0]
+        return last + (judged[len(reply) :] if judged.startswith(reply) else "")
+
+    def _keep(self, released: str) -> None:
+        if not self._keeps_reply:
+            return
+        self._reply += released
+        if len(self._reply) > MAX_REPLY_CHARS:
+            # The head keeps what the reply is about, the tail how it ends (a referral
+            # usually comes last); the middle of a runaway reply is dropped.
+            half = MAX_REPLY_CHARS // 2
+            self._reply = self._reply[:half] + "\n" + self._reply[-half:]
 
     def _cut(self) -> int | None:
         # The last sentence end in the buffer closes a window; a long run without one
@@ -77,14 +120,18 @@ class OutputGuard:
 
     def _check(self, window: str) -> str:
         # Windows are short (a sentence, at most output_window_chars): judged on the loop.
-        outcome = self.pipeline.check_text(window, stage="output")
+        outcome = self.pipeline.check_text(window, stage="output", scope="window")
+        return outcome.texts[0] if self._record(outcome) else ""
+
+    def _record(self, outcome: GuardOutcome) -> bool:
+        """Add an outcome to the decision; False (and ``blocked`` set) when it stops the reply."""
         self._results.extend(outcome.decision.rails)
         self._latency_ms += outcome.decision.latency_ms
         if not outcome.decision.allowed:
             self.blocked = True
             self.message = outcome.decision.message or ""
-            return ""
-        return outcome.texts[0]
+            return False
+        return True
 
     def decision(self) -> GuardDecision:
         return GuardDecision.strictest(merge_per_rail(self._results), latency_ms=self._latency_ms)
