@@ -65,7 +65,7 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     from jmedllm.guard.pipeline import GuardPipeline
-    from jmedllm.guard.rails.intent import _scores
+    from jmedllm.guard.rails.intent import _judge
     from jmedllm.guard.training import examples
 
     pipeline = GuardPipeline.from_reference(args.policy)
@@ -80,7 +80,7 @@ def main() -> None:
             best = float("inf")
             verdict = False
             for _ in range(args.repeat):
-                _scores.cache_clear()  # the rails share scores per text: no pass may reuse another's
+                _judge.cache_clear()  # the rails share one judgement per text: no pass may reuse another's
                 started = time.perf_counter()
                 if name == "jmedllm":
                     decision = pipeline.check_text(item.text, stage="input").decision

@@ -133,33 +133,27 @@ def train(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Model file (default: the shipped one).")
     ] = None,
-    c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength (chosen on dev).")] = 32.0,
+    c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength (chosen on dev).")] = 128.0,
     max_false_block: Annotated[
         float,
-        typer.Option("--max-false-block", help="Benign dev prompts the harmful-intent threshold may block."),
-    ] = 0.03,
-    max_false_block_injection: Annotated[
-        float,
         typer.Option(
-            "--max-false-block-injection", help="Benign dev prompts the injection threshold may block."
+            "--max-false-block", help="Share of benign dev prompts the model's threshold may block."
         ),
-    ] = 0.01,
+    ] = 0.04,
 ) -> None:
-    """Rebuild the input rails' model: fit on train, thresholds on dev, refit on train + dev."""
+    """Rebuild the input rails' model: fit on train, threshold on dev, refit on train + dev."""
     from jmedllm.guard.model import default_model_path
     from jmedllm.guard.training import train_model
 
     with err_console.status("training the input rails' model…"):
-        model, report = train_model(
-            c=c, max_false_block=max_false_block, max_false_block_injection=max_false_block_injection
-        )
+        model, report = train_model(c=c, max_false_block=max_false_block)
         target = out or default_model_path()
         model.save(target)
     console.print(
-        f"model written to {target} ({target.stat().st_size / 1024:.0f} KiB); thresholds "
-        f"harmful {report['thresholds']['harmful']:.3f}, injection {report['thresholds']['injection']:.3f}; "
-        f"dev recall harmful {report['dev_recall_harmful']:.3f}, injection {report['dev_recall_injection']:.3f} "
-        f"(benign dev blocked ≤ {max_false_block:.0%} / {max_false_block_injection:.0%})",
+        f"model written to {target} ({target.stat().st_size / 1024:.0f} KiB); attack threshold "
+        f"{report['thresholds']['attack']:.3f}; dev: harmful blocked {report['dev_recall_harmful']:.3f}, "
+        f"injection blocked {report['dev_recall_injection']:.3f}, benign blocked {report['dev_false_block']:.3f} "
+        f"(model alone, before the intent frames)",
         highlight=False,
     )
 

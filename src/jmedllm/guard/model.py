@@ -1,7 +1,11 @@
 """The input rails' small model: character n-grams of the canonical text, three linear heads.
 
-* **harmful** — intent to cause harm or evade safeguards, over the hazard taxonomy;
-* **injection** — instruction overrides, prompt extraction, jailbreak wrappers;
+* **attack** — is this a harmful request *or* an injection (against benign clinical use)?
+  The one decision a guard has to make, and the one that gets all the data: separate
+  harmful and injection heads each learned the other kind of attack as "benign", and at
+  the same false-block rate blocked a fifth fewer attacks on dev (0.68 against 0.84);
+* **injection** — which kind of attack: an injection or jailbreak, or a harmful request
+  (fitted on attacks only; it routes a blocked prompt to its rail and message);
 * **category** — which hazard (one logistic head per category, one-vs-rest).
 
 Features are hashed character 1–4-grams of :func:`jmedllm.guard.normalize.canonical`
@@ -26,7 +30,7 @@ from jmedllm.core.weights import load_weights, save_weights
 
 __all__ = ["MODEL_VERSION", "IntentModel", "Scores", "default_model_path", "load_intent_model"]
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 N_FEATURES = 2**18
 CATEGORIES: tuple[str, ...] = tuple(HAZARDS)
 
@@ -152,15 +156,21 @@ def sparse_features(text: str) -> tuple[Any, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Scores:
-    harmful: float
-    injection: float
+    attack: float
+    """P(harmful request or injection)."""
+    injection_share: float
+    """P(injection | attack): above one half, the injection rail owns the prompt."""
     category: str
     category_score: float
+
+    @property
+    def is_injection(self) -> bool:
+        return self.injection_share >= 0.5
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class IntentModel:
-    harmful: tuple[Any, float]
+    attack: tuple[Any, float]
     injection: tuple[Any, float]
     categories: tuple[Any, Any]
     """(coefficients: n_categories × n_features, intercepts)."""
@@ -168,43 +178,43 @@ class IntentModel:
 
     @property
     def thresholds(self) -> dict[str, float]:
-        return dict(self.meta.get("thresholds", {"harmful": 0.5, "injection": 0.5}))
+        return dict(self.meta.get("thresholds", {"attack": 0.5}))
 
     def score_views(self, views: Sequence[str]) -> Scores:
         """Scores of the worst of several readings of one text (canonical, reversed, decoded)."""
         import numpy as np
 
-        best_harm = best_injection = -np.inf
+        best = -np.inf
         worst: tuple[Any, Any] | None = None
         for view in views:
             index, values = sparse_features(view)
             if not len(index):
                 continue
-            harm = float(self.harmful[0][index] @ values) + self.harmful[1]
-            injection = float(self.injection[0][index] @ values) + self.injection[1]
-            if harm > best_harm:
-                best_harm, worst = harm, (index, values)
-            best_injection = max(best_injection, injection)
+            attack = float(self.attack[0][index] @ values) + self.attack[1]
+            if attack > best:
+                best, worst = attack, (index, values)
         if worst is None:
             return Scores(0.0, 0.0, CATEGORIES[0], 0.0)
+        # Kind and hazard are read on the worst view: the reading that made it an attack.
+        injection = float(self.injection[0][worst[0]] @ worst[1]) + self.injection[1]
         logits = self.categories[0][:, worst[0]] @ worst[1] + self.categories[1]
-        best = int(np.argmax(logits))
+        top = int(np.argmax(logits))
         return Scores(
-            harmful=float(1 / (1 + np.exp(-best_harm))),
-            injection=float(1 / (1 + np.exp(-best_injection))),
-            category=CATEGORIES[best],
-            category_score=float(1 / (1 + np.exp(-logits[best]))),
+            attack=_sigmoid(best),
+            injection_share=_sigmoid(injection),
+            category=CATEGORIES[top],
+            category_score=_sigmoid(float(logits[top])),
         )
 
     def save(self, path: Path) -> None:
         import numpy as np
 
         arrays = {
-            "harmful": self.harmful[0].astype("float32"),
+            "attack": self.attack[0].astype("float32"),
             "injection": self.injection[0].astype("float32"),
             "categories": self.categories[0].astype("float32"),
             "category_bias": np.asarray(self.categories[1], dtype="float64"),
-            "bias": np.array([self.harmful[1], self.injection[1]], dtype="float64"),
+            "bias": np.array([self.attack[1], self.injection[1]], dtype="float64"),
         }
         save_weights(path, arrays, self.meta)
 
@@ -218,7 +228,7 @@ class IntentModel:
             rebuild="jmedllm guard train",
         )
         return cls(
-            (arrays["harmful"], float(arrays["bias"][0])),
+            (arrays["attack"], float(arrays["bias"][0])),
             (arrays["injection"], float(arrays["bias"][1])),
             (arrays["categories"], arrays["category_bias"]),
             meta,
@@ -235,36 +245,46 @@ def load_intent_model(path: str | None = None) -> IntentModel:
     return IntentModel.load(Path(path) if path else None)
 
 
+def _sigmoid(x: float) -> float:
+    import math
+
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
 def fit(
     texts: Sequence[str],
-    harmful: Sequence[bool],
-    injection: Sequence[bool],
+    labels: Sequence[str],
     categories: Sequence[str | None],
     *,
     c: float = 8.0,
 ) -> IntentModel:
-    """Fit the three heads on canonical texts (thresholds are set afterwards, on dev)."""
+    """Fit the three heads on canonical texts labelled ``harmful``, ``injection`` or ``benign``
+    (thresholds are set afterwards, on dev)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     matrix = _vectorizer().transform(list(texts))
 
-    def head(labels: Sequence[bool]) -> tuple[Any, float]:
+    def head(rows: Sequence[int], positive: Sequence[bool]) -> tuple[Any, float]:
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, solver="liblinear")
-        model.fit(matrix, list(labels))
+        model.fit(matrix[list(rows)], list(positive))
         return model.coef_[0], float(model.intercept_[0])
+
+    everything = range(len(texts))
+    attacks = [i for i, label in enumerate(labels) if label != "benign"]
+    attack = head(everything, [label != "benign" for label in labels])
+    injection = head(attacks, [labels[i] == "injection" for i in attacks])
 
     rows = [i for i, cat in enumerate(categories) if cat]
     coefs, biases = [], []
     for category in CATEGORIES:
-        labels = [categories[i] == category for i in rows]
-        if not any(labels):
+        is_category = [categories[i] == category for i in rows]
+        if not any(is_category):
             coefs.append(np.zeros(N_FEATURES))
             biases.append(-10.0)
             continue
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, solver="liblinear")
-        model.fit(matrix[rows], labels)
-        coefs.append(model.coef_[0])
-        biases.append(float(model.intercept_[0]))
+        coef, bias = head(rows, is_category)
+        coefs.append(coef)
+        biases.append(bias)
     meta = {"version": MODEL_VERSION, "n_features": N_FEATURES, "c": c, "examples": len(texts)}
-    return IntentModel(head(harmful), head(injection), (np.vstack(coefs), np.array(biases)), meta)
+    return IntentModel(attack, injection, (np.vstack(coefs), np.array(biases)), meta)

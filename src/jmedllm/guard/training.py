@@ -142,8 +142,7 @@ def _fit(items: Sequence[Example], c: float) -> Any:
 
     return fit(
         [canonical(masked_text(e.text)) for e in items],
-        [e.label == "harmful" for e in items],
-        [e.label == "injection" for e in items],
+        [e.label for e in items],
         [e.category if e.label == "harmful" else None for e in items],
         c=c,
     )
@@ -159,37 +158,35 @@ def _threshold(scores: Sequence[float], positive: Sequence[bool], max_false_bloc
     return min(0.99, negatives[allowed] + 1e-6)
 
 
-def train_model(
-    *, c: float = 32.0, max_false_block: float = 0.03, max_false_block_injection: float = 0.01
-) -> tuple[Any, dict[str, Any]]:
-    """Fit on train, choose thresholds on dev, refit on train + dev; returns (model, dev report)."""
+def train_model(*, c: float = 128.0, max_false_block: float = 0.04) -> tuple[Any, dict[str, Any]]:
+    """Fit on train, choose the threshold on dev, refit on train + dev; returns (model, dev report).
+
+    ``max_false_block`` is the share of benign **dev** prompts the model alone may block;
+    the intent frames (:mod:`jmedllm.guard.frames`) come on top. 4 %, not the 5 % target:
+    a set written by other people is further from the training data than dev is.
+    """
     from jmedllm.guard.normalize import views
 
     train = examples(["train"])
     dev = examples(["dev"])
     first = _fit(train, c)
     dev_scores = [first.score_views(views(masked_text(e.text))) for e in dev]
-    harmful_t = _threshold(
-        [s.harmful for s in dev_scores], [e.label == "harmful" for e in dev], max_false_block
-    )
-    # The injection head gets the smaller budget: its false blocks land on ordinary imperative
-    # requests (「…を要約してください」), the core of clinical use.
-    injection_t = _threshold(
-        [s.injection for s in dev_scores], [e.label == "injection" for e in dev], max_false_block_injection
-    )
+    attack = [e.label != "benign" for e in dev]
+    threshold = _threshold([s.attack for s in dev_scores], attack, max_false_block)
     final = _fit(train + dev, c)
-    final.meta["thresholds"] = {"harmful": harmful_t, "injection": injection_t}
-    final.meta["max_false_block_dev"] = {"harmful": max_false_block, "injection": max_false_block_injection}
+    final.meta["thresholds"] = {"attack": threshold}
+    final.meta["max_false_block_dev"] = max_false_block
+    blocked = [s.attack >= threshold for s in dev_scores]
+
+    def recall(label: str) -> float:
+        hits = [b for b, e in zip(blocked, dev, strict=True) if e.label == label]
+        return sum(hits) / max(1, len(hits))
+
     report = {
         "dev": len(dev),
         "thresholds": final.meta["thresholds"],
-        "dev_recall_harmful": sum(
-            s.harmful >= harmful_t for s, e in zip(dev_scores, dev, strict=True) if e.label == "harmful"
-        )
-        / max(1, sum(e.label == "harmful" for e in dev)),
-        "dev_recall_injection": sum(
-            s.injection >= injection_t for s, e in zip(dev_scores, dev, strict=True) if e.label == "injection"
-        )
-        / max(1, sum(e.label == "injection" for e in dev)),
+        "dev_recall_harmful": recall("harmful"),
+        "dev_recall_injection": recall("injection"),
+        "dev_false_block": recall("benign"),
     }
     return final, report

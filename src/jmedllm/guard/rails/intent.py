@@ -1,8 +1,8 @@
 """Input rails for harmful intent and prompt injection, on the shared small model.
 
 Both read every view of the prompt (:func:`jmedllm.guard.normalize.views`: canonical,
-reversed, base64-decoded) and keep the worst score, so obfuscation does not hide a
-request. Thresholds come from the model file (chosen on the dev split) unless a policy
+un-reversed, base64-decoded) and keep the worst score, so obfuscation does not hide a
+request; the intent frames are matched on every view too. Thresholds come from the model file (chosen on the dev split) unless a policy
 sets its own. Block messages help: they say what cannot be done and offer the safe path;
 self-harm gets crisis resources in a caring tone, never a bare refusal.
 """
@@ -10,12 +10,15 @@ self-harm gets crisis resources in a caring tone, never a bare refusal.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
 
 from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
 from jmedllm.guard.base import RAILS, Rail, Stage
+from jmedllm.guard.frames import FRAMES, INJECTION_FRAMES, FrameMatch, match_frames
+from jmedllm.guard.model import Scores
 
 __all__ = ["CATEGORY_MESSAGES", "HarmfulIntentRail", "InjectionRail"]
 
@@ -67,15 +70,27 @@ INJECTION_MESSAGE = (
 
 
 class _ModelRail(Rail):
+    """One of the two rails on the shared model: the attack score decides, the kind routes.
+
+    A prompt is blocked when the model's attack score reaches the threshold and the model
+    reads it as this rail's kind (harmful request or injection), or when an intent frame of
+    this rail's kind matches (:mod:`jmedllm.guard.frames`: rules that name a request
+    outright, whatever the score). Options: ``threshold`` (on the attack score; default
+    chosen on dev, in the model file), ``action`` (default block), ``model`` (another model
+    file), ``frames`` (default true).
+    """
+
     stages: ClassVar[frozenset[str]] = frozenset({"input"})
-    head: ClassVar[str]
+    option_names: ClassVar[frozenset[str] | None] = frozenset({"threshold", "action", "model", "frames"})
+    #: Whether this rail owns prompts the model reads as injections (else harmful requests).
+    injection: ClassVar[bool]
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, **options)
         from jmedllm.guard.model import load_intent_model
 
         self.model = load_intent_model(options.get("model"))
-        threshold = options.get("threshold", self.model.thresholds[self.head])
+        threshold = options.get("threshold", self.model.thresholds["attack"])
         if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold < 1:
             raise ConfigError(f"rail {name!r}: threshold must be a number in (0, 1)")
         self.threshold = float(threshold)
@@ -84,72 +99,74 @@ class _ModelRail(Rail):
             self.action = GuardAction(action)
         except ValueError:
             raise ConfigError(f"rail {name!r}: action must be one of allow, mask, escalate, block") from None
-
-    def scores(self, text: str) -> Any:
-        return _scores(self.model, text)
-
-
-@RAILS.register("harmful_intent")
-class HarmfulIntentRail(_ModelRail):
-    """Intent to harm or to evade safeguards, over the medical hazard taxonomy (not clinical use).
-
-    Options: ``threshold`` (default: chosen on dev, in the model file), ``action``
-    (default block), ``model`` (another model file).
-    """
-
-    head = "harmful"
+        use_frames = options.get("frames", True)
+        if not isinstance(use_frames, bool):
+            raise ConfigError(f"rail {name!r}: frames must be true or false")
+        self.use_frames = use_frames
 
     def check(self, text: str, *, stage: Stage) -> RailResult:
         started = time.perf_counter()
         if not text.strip():
             return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
-        found = self.scores(text)
-        if found.harmful < self.threshold:
-            return RailResult(self.name, GuardAction.ALLOW, score=found.harmful, latency_ms=_ms(started))
+        found = _judge(self.model, text)
+        frames = [f for f in found.frames if (f.category == "prompt_injection") == self.injection]
+        mine = found.scores.is_injection == self.injection
+        score = found.scores.attack if mine else 0.0
+        if frames and self.use_frames:
+            category = frames[0].category
+            score = max(score, FRAME_SCORE)
+        elif mine and found.scores.attack >= self.threshold:
+            category = "prompt_injection" if self.injection else found.scores.category
+        else:
+            return RailResult(self.name, GuardAction.ALLOW, score=score, latency_ms=_ms(started))
         return RailResult(
             self.name,
             self.action,
-            categories=(found.category,),
-            score=found.harmful,
+            categories=(category,),
+            score=score,
             latency_ms=_ms(started),
-            message=CATEGORY_MESSAGES.get(found.category),
+            message=INJECTION_MESSAGE if self.injection else CATEGORY_MESSAGES.get(category),
         )
+
+
+@RAILS.register("harmful_intent")
+class HarmfulIntentRail(_ModelRail):
+    """Intent to harm or to evade safeguards, over the medical hazard taxonomy (not clinical use)."""
+
+    injection = False
 
 
 @RAILS.register("injection")
 class InjectionRail(_ModelRail):
     """Prompt injection and jailbreaks: overrides, prompt extraction, personas, wrappers, hidden
-    instructions in pasted documents, obfuscation (decoded before judging).
+    instructions in pasted documents, obfuscation (decoded before judging)."""
 
-    Options: ``threshold``, ``action`` (default block), ``model``.
-    """
+    injection = True
 
-    head = "injection"
 
-    def check(self, text: str, *, stage: Stage) -> RailResult:
-        started = time.perf_counter()
-        if not text.strip():
-            return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
-        found = self.scores(text)
-        if found.injection < self.threshold:
-            return RailResult(self.name, GuardAction.ALLOW, score=found.injection, latency_ms=_ms(started))
-        return RailResult(
-            self.name,
-            self.action,
-            categories=("prompt_injection",),
-            score=found.injection,
-            latency_ms=_ms(started),
-            message=INJECTION_MESSAGE,
-        )
+#: The score a rail reports when an intent frame, not the model, decided.
+FRAME_SCORE = 0.99
+
+
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    scores: Scores
+    frames: tuple[FrameMatch, ...]
 
 
 @lru_cache(maxsize=1024)
-def _scores(model: Any, text: str) -> Any:
-    """Both rails read the same scores of the same text: computed once (the model is hashable
-    by identity, the text by value; a policy runs harmful_intent and injection back to back)."""
+def _judge(model: Any, text: str) -> _Judgement:
+    """Both rails read the same judgement of the same text: computed once (the model is
+    hashable by identity, the text by value; a policy runs harmful_intent and injection back
+    to back). Frames are matched on every view, so a reversed or encoded request meets them too."""
     from jmedllm.guard.normalize import views
 
-    return model.score_views(views(text))
+    readings = views(text)
+    frames: dict[str, FrameMatch] = {}
+    for view in readings:
+        for match in match_frames(view, FRAMES + INJECTION_FRAMES):
+            frames.setdefault(match.frame, match)
+    return _Judgement(model.score_views(readings), tuple(frames.values()))
 
 
 def _ms(started: float) -> float:
