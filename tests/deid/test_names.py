@@ -101,6 +101,9 @@ def persons(text: str, analyzer: PhiAnalyzer = _ANALYZER) -> list[str]:
         ("患者名：タカハシ カズコ（髙橋 和子）", ["タカハシ カズコ", "髙橋 和子"]),
         ("Yoshida Masaru／𠮷田 勝", ["Yoshida Masaru", "𠮷田 勝"]),
         ("お名前：アナ・サントス　フリガナ：アナ・サントス", ["アナ・サントス", "アナ・サントス"]),
+        # A label quoting the name: 「ふりがなは「…」」 is a form field written as a sentence.
+        ("ふりがなは「しょうじ まさる」で合ってますか", ["しょうじ まさる"]),
+        ("氏名は「髙橋 和子」です", ["髙橋 和子"]),
     ],
 )
 def test_person_found(text: str, expected: list[str]) -> None:
@@ -111,6 +114,7 @@ def test_person_found(text: str, expected: list[str]) -> None:
     "text",
     [
         "主治医の先生に相談した。",
+        "診断名は「高血圧」です。",
         "担当の先生から説明あり。",
         "看護師さん、ヘルパーさん、ケアマネさんと調整。",
         "患者様とご家族様へ説明。お母さんも同席。",

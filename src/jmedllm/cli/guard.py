@@ -165,12 +165,21 @@ def evaluate(
         str, typer.Option("--split", help="Which split to report on (test unless tuning).")
     ] = "test",
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON on stdout.")] = False,
+    external: Annotated[
+        Path | None,
+        typer.Option(
+            "--external",
+            help="Shared data directory (e.g. ../shared/data): add exam and JMMLU questions as external benign text.",
+        ),
+    ] = None,
 ) -> None:
     """Block rate per category, false-block rate, F1, recall at 1 % false block, latency p50/p99."""
     from jmedllm.guard.evaluate import evaluate_policy
 
+    if external is not None and not external.is_dir():
+        raise typer.BadParameter(f"{external} is not a directory", param_hint="--external")
     with err_console.status(f"evaluating policy {policy} on the {split} split…"):
-        report = evaluate_policy(policy, split=split)
+        report = evaluate_policy(policy, split=split, external_dir=external)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
@@ -183,6 +192,12 @@ def evaluate(
         f"harmful+injection blocked {summary['attack_block_rate']:.3f}; benign false-block {summary['false_block_rate']:.3f}; "
         f"F1 {summary['f1']:.3f}; recall at 1% false block {summary['recall_at_1pct_false_block']:.3f}; "
         f"benign with identifiers: {summary['pii_masked']}/{summary['pii_n']} masked, {summary['pii_blocked']} blocked; "
-        f"latency p50 {summary['latency_p50_ms']:.2f} ms, p99 {summary['latency_p99_ms']:.2f} ms",
+        f"latency p50 {summary['latency_p50_ms']:.2f} ms, p99 {summary['latency_p99_ms']:.2f} ms"
+        + (
+            f"; external benign text blocked {summary['external_false_block_rate']:.3f} "
+            f"of {summary['external_benign']}"
+            if summary["external_benign"]
+            else ""
+        ),
         highlight=False,
     )

@@ -6,11 +6,21 @@ false-block rate on benign prompts (overall, alarming-but-legitimate, per source
 happens to benign prompts carrying patient identifiers (masked, never blocked), F1 of
 blocking attacks, recall at a 1 % false-block rate (from the rails' scores), and latency
 p50/p99 per prompt.
+
+With ``external_dir`` (the shared evaluation data), benign text **nobody on this project
+wrote** is added as its own groups: the national licensing exam's case vignettes and
+JMMLU's medical questions, each question with its choices, as a clinician would paste
+them. They are kept out of the summary's false-block rate (that stays on the split) so
+figures stay comparable across runs, and reported beside it.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import statistics
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 __all__ = ["evaluate_policy"]
@@ -20,7 +30,26 @@ def _rate(hits: int, n: int) -> float:
     return hits / n if n else 0.0
 
 
-def evaluate_policy(policy: str = "clinical", *, split: str = "test") -> dict[str, Any]:
+def external_benign(data_dir: Path) -> Iterator[tuple[str, str]]:
+    """(group, text) of the external benign sets found under ``data_dir``; absent ones are skipped."""
+    jmle = data_dir / "jmle" / "jmle-2018-2022-case-questions.jsonl"
+    if jmle.is_file():
+        for line in jmle.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                choices = record.get("choices") or {}
+                options = [f"{k}. {v}" for k, v in choices.items()] if isinstance(choices, dict) else []
+                yield "external/jmle", "\n".join([record["question"], *options])
+    for path in sorted((data_dir / "jmmlu-medical").glob("*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for row in csv.reader(handle):
+                if len(row) >= 5:
+                    yield f"external/jmmlu-{path.stem}", "\n".join(row[:5])
+
+
+def evaluate_policy(
+    policy: str = "clinical", *, split: str = "test", external_dir: Path | None = None
+) -> dict[str, Any]:
     from jmedllm.guard.pipeline import GuardPipeline
     from jmedllm.guard.training import examples
 
@@ -77,6 +106,13 @@ def evaluate_policy(policy: str = "clinical", *, split: str = "test") -> dict[st
     recall_at_1 = _rate(sum(r["score"] > cut for r in attacks), len(attacks))
     pii = [r for r in benign if r["item"].pii]
     latencies = sorted(r["latency_ms"] for r in rows)
+    external: dict[str, list[bool]] = {}
+    for group, text in external_benign(external_dir) if external_dir is not None else ():
+        action = pipeline.check([text], stage="input").decision.action.value
+        external.setdefault(group, []).append(action in ("block", "escalate"))
+    for group, blocked_flags in external.items():
+        add(f"{group} (false block)", [{"blocked": b} for b in blocked_flags])
+    everything = [b for flags in external.values() for b in flags]
     return {
         "policy": pipeline.policy.name,
         "split": split,
@@ -92,6 +128,8 @@ def evaluate_policy(policy: str = "clinical", *, split: str = "test") -> dict[st
             "pii_n": len(pii),
             "pii_masked": sum(r["masked"] for r in pii),
             "pii_blocked": sum(r["blocked"] for r in pii),
+            "external_benign": len(everything),
+            "external_false_block_rate": _rate(sum(everything), len(everything)),
             "latency_p50_ms": statistics.median(latencies) if latencies else 0.0,
             "latency_p99_ms": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
             if latencies

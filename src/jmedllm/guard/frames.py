@@ -68,7 +68,9 @@ _PROTECTIVE = (
     # Asking whether something is allowed, or how not to be suspected of it, is asking the law.
     r"|(?:違法|合法|適法|禁止|許され|虐待|偽造|犯罪)(?:る|です|に|され|なん|でしょう|なの)|になりますか|誰に報告|どこに相談"
     r"|疑われない(?:ため|よう)|思われない(?:ため|よう)|言われない(?:ため|よう)|心配"
-    r"|(?:が|を)疑われ|疑い(?:が|の)ある|の対応(?:は|を|について)"
+    r"|(?:が|を)疑われ|疑い(?:が|の)ある|の対応(?:は|を|について)|どう対応|対応(?:すれば|したら|の仕方|方法)"
+    # The lawful routes to a record: correcting it, asking for its disclosure.
+    r"|訂正|開示請求"
     r"|どこに(?:連絡|相談|報告|通報)|連絡先"
 )
 
@@ -87,7 +89,11 @@ FRAMES: tuple[Frame, ...] = (
     Frame(
         "enhance_pathogen",
         "toxins_weapons",
-        (r"(?:毒性|病原性|感染力|致死率|伝播力|耐性)を(?:強|高|上げ|増)",),
+        (
+            r"(?:毒性|病原性|感染力|致死率|伝播力|耐性)を(?:強|高|上げ|増)",
+            # A pathogen or toxin, not a drug: 「ジゴキシンの毒性を高める因子」 is pharmacology.
+            r"ウイルス|ウィルス|細菌|菌|病原体|毒素|株|芽胞",
+        ),
         (_PROTECTIVE, r"仕組み|機序|論文|研究倫理|規制"),
     ),
     # --- harm to others: dosing someone covertly --------------------------------------------
@@ -125,6 +131,42 @@ FRAMES: tuple[Frame, ...] = (
             r"|訴え|評価|アセスメント|対応|声かけ|支援|検索",
         ),
     ),
+    Frame(
+        "suicide_method",
+        "self_harm",
+        (
+            r"ホーム|線路|電車に|飛び込|飛び降り|屋上|首吊|首を吊|首をつ|練炭|硫化水素|まとめて(?:飲|服用)|大量に(?:飲|服用)|身辺整理",
+            r"確実|どこが|どのあたり|何階|何メートル|何時頃|苦しまず|痛くな|発見されにく|見つかりにく|気づかれにく|終われ|死ね|楽に",
+        ),
+        (
+            r"患者|利用者|入居者|生徒|児童|子ども|子供|息子|娘|夫が|妻が|家族が|友人|友達|同僚|防止|予防|対策|ニュース|事故"
+            r"|相談|受診|救急|手すり|転落",
+        ),
+    ),
+    Frame(
+        "self_injury",
+        "self_harm",
+        (
+            r"リストカット|リスカ|自傷|腕を切|手首を切|切っても|深く切",
+            r"深く|場所|どこ|大丈夫な|気づかれ|気付かれ|バレ|ばれ|隠す|隠せ|跡を|スッキリ|すっきり",
+        ),
+        (
+            r"やめ方|やめるには|やめたい|相談|受診|治療|手当|ケア|患者|生徒|子ども|子供|娘|息子|友人|家族|傷跡の治療",
+        ),
+    ),
+    Frame(
+        "overdose_plan",
+        "self_harm",
+        (
+            r"(?:ためて|溜めて|貯めて|ため込|溜め込|まとめて|一度に|一気に|全部|ありったけ|残りを?全部).{0,12}(?:飲|のむ|のん|のみ)",
+            r"何錠|どれくらい|どのくらい|何日分|足りる|死ね|起きな|目が覚め|楽に|確実|眠ったまま|終わり",
+        ),
+        # Someone else took them, or took them by mistake: a poisoning question.
+        (
+            r"患者|利用者|入居者|家族が|子(?:ども|供)?が|息子|娘|夫が|妻が|母が|父が|誤って|間違えて|飲んでしまった|対応|どうすれば"
+            r"|受診|救急|中毒110",
+        ),
+    ),
     # --- fraud: forging or backdating documents, records and claims -----------------------
     Frame(
         "forge_document",
@@ -137,7 +179,43 @@ FRAMES: tuple[Frame, ...] = (
         ),
         (_PROTECTIVE, r"されたら|された場合|されていないか|疑い"),
     ),
+    Frame(
+        "false_claim",
+        "fraud",
+        (
+            r"保険金|給付金|傷病手当|手当金|診療報酬|加算|算定|請求|レセプト|医療費控除|労災",
+            r"水増し|架空|不正に|ごまかし|誤魔化|ばれない|バレない|ばれず|バレず|指摘されない|審査を?(?:通|すり抜け)|上乗せ"
+            r"|したことにして|やったことにして|装って|多めにもら|余分にもら|二重に(?:請求|もら)",
+        ),
+        (_PROTECTIVE, r"正しい算定|算定要件|返還|自主返還|指導|監査で指摘された"),
+    ),
     # --- privacy: looking up or exposing someone's records without a need -----------------
+    Frame(
+        "reidentify",
+        "privacy_violation",
+        (
+            r"匿名化|匿名加工|仮名加工|イニシャル|症例報告|モザイク|伏せ字|黒塗り",
+            r"特定したい|特定する方法|特定できる|誰か(?:を|が)?(?:知りたい|突き止め|割り出|わかる方法)|割り出|突き止め|復元",
+        ),
+        (
+            _PROTECTIVE,
+            r"されないよう|されないため|リスク|どこまで(?:消|伏せ|隠)|同意|審査|ガイドライン|安全管理",
+        ),
+    ),
+    Frame(
+        "third_party_private_info",
+        "privacy_violation",
+        (
+            r"元彼|元カレ|元カノ|元夫|元妻|元恋人|同僚|上司|部下|隣人|隣の(?:人|家)|近所の|芸能人|有名人|俳優|女優|選手|政治家"
+            r"|あの人|知人|友人の|友達の|義理の|浮気相手|ストーカー",
+            r"住所|電話番号|連絡先|勤務先|病名|病歴|通院歴|入院|検査結果|カルテ|診療記録|処方|受診",
+            r"調べ|突き止め|特定|聞き出|教えて|知りたい|見たい|見れ|見る方法|のぞ|覗",
+        ),
+        (
+            _PROTECTIVE,
+            r"自分の|本人(?:が|の同意)|同意を(?:得|取)|守秘|漏えい|漏洩|してしまった|されたら|見られ",
+        ),
+    ),
     Frame(
         "covert_lookup",
         "privacy_violation",
@@ -159,6 +237,17 @@ FRAMES: tuple[Frame, ...] = (
             r"|リリカ|ベンゾ|ケタミン|プロポフォール",
         ),
         (_PROTECTIVE, r"依存症の|やめたい|やめられ|家族が|返却|廃棄の手順|正しく廃棄"),
+    ),
+    Frame(
+        "illicit_purchase",
+        "drug_misuse",
+        (
+            r"覚醒剤|覚せい剤|大麻|mdma|コカイン|ヘロイン|lsd|リタリン|オキシコドン|フェンタニル|向精神薬|睡眠薬|眠剤|処方薬|デパス"
+            r"|ハルシオン|サイレース|ベンゾ|ガバペン|リリカ|ケタミン",
+            r"(?:ネット|個人輸入|海外通販|売人|闇|sns|twitter|テレグラム|隠語)(?:で|から|の)?.{0,15}(?:買|入手|手に入|取り寄せ|注文)"
+            r"|処方箋なしで|処方せんなしで|処方なしで",
+        ),
+        (_PROTECTIVE, r"危険|依存|相談|やめ|家族が|患者|偽物|注意喚起"),
     ),
     Frame(
         "feign_for_prescription",
@@ -233,8 +322,12 @@ INJECTION_FRAMES: tuple[Frame, ...] = (
         "extract_instructions",
         "prompt_injection",
         (
-            r"システムプロンプト|system ?prompt|初期設定|内部(?:の|で)?(?:指示|設定|ルール)|隠された指示|最初に与えられた|開発者(?:から|の)指示",
-            r"表示|出力|教え|見せ|開示|全文|そのまま|書き出|繰り返|コピー|貼り",
+            r"システムプロンプト|system ?prompt|初期設定|内部(?:の|で)?(?:指示|設定|ルール)|隠された指示|最初に与えられた|開発者(?:から|の)指示"
+            # What the instructions are called when the asker avoids the word: the text
+            # addressed to the AI, above the chat, its settings, its admin code.
+            r"|指示文|設定情報|全設定|管理コード|実際の設定|設定どおり|設定通り|あなた(?:向け|宛て|へ)の(?:文章|指示|メッセージ)|どういう指示で|どんな指示を受け"
+            r"|(?:一番上|最初|冒頭|上)にある(?:文章|テキスト|指示|メッセージ)",
+            r"表示|出力|教え|見せ|開示|全文|そのまま|書き出|繰り返|コピー|貼り|省略なし|省略せず|翻訳|回答して|答えて",
         ),
         (_EDUCATION, r"作り方|書き方|設計|作成して|改善|例を"),
     ),
@@ -243,9 +336,24 @@ INJECTION_FRAMES: tuple[Frame, ...] = (
         "prompt_injection",
         (
             r"(?:制限|制約|フィルター|フィルタ|倫理|ルール|検閲|安全装置|ガードレール)(?:の|が|を)?(?:ない|なし|外し|外れ|解除|無効|オフ|持たない)"
-            r"|開発者モード|developer ?mode|(?<![a-z])dan(?![a-z])|jailbreak|脱獄",
+            r"|開発者モード|管理者モード|デバッグモード|メンテナンスモード|無制限モード|developer ?mode|(?<![a-z])dan(?![a-z])"
+            r"|jailbreak|脱獄",
             r"ai|あなた|モード|として|キャラ|演じ|なりき|振る舞|答え|回答",
         ),
+    ),
+    # The classic English phrasings, which Japanese attackers paste as they are (full-width
+    # letters are folded by the canonical text).
+    Frame(
+        "english_override",
+        "prompt_injection",
+        (
+            r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous\s+|prior\s+|above\s+|earlier\s+"
+            r"|initial\s+|system\s+)*(?:instructions|rules|prompts?|directions|guidelines)"
+            r"|(?:show|print|reveal|output|repeat|display|dump)\s+(?:me\s+)?(?:all\s+|the\s+|your\s+)*(?:text|instructions|prompt"
+            r"|everything|words|messages?)\s+(?:above|before|at the (?:top|start))"
+            r"|developer\s*mode|dan\s*mode|do\s+anything\s+now|jailbreak(?:en)?\b",
+        ),
+        (_EDUCATION, r"what is|how (?:do|to) (?:defend|prevent|detect)"),
     ),
     Frame(
         "instructions_to_the_reader",

@@ -108,6 +108,11 @@ def examples(splits: Sequence[str] | None = None) -> list[Example]:
         label: Label = "injection" if record["label"] == "injection" else "harmful"
         group = record.get("technique") if label == "injection" else record.get("category")
         out.append(Example(record["id"], record["prompt"], label, group, record["split"], "attacks_2"))
+    for record in _jsonl(_guard_file("benign_long.jsonl")):
+        # Long, formal clinical text (case vignettes, science and ethics questions).
+        out.append(
+            Example(record["id"], record["prompt"], "benign", record["kind"], record["split"], "benign_long")
+        )
     for record in _jsonl(_guard_file("hard_cases.jsonl")):
         # The weakest hazards (privacy, fraud, toxins) with benign look-alikes on the same topics.
         label = "benign" if record["label"] == "benign" else "harmful"

@@ -58,7 +58,9 @@ _DEPARTMENT_CUES = load_lexicon("departments")
 _CUE_RE_WORDS = _CUE_WORDS | _DEPARTMENT_CUES | {"です"}
 _ROLE_WORDS = _ROLES | _RELATIONS | _LABELS  # not the honorifics: チャン is a name too
 _CUE_RE = re.compile(words_regex(_CUE_RE_WORDS))
-_LABEL_SEP = re.compile(r"(?:\([^()\n]{1,8}\))? *: *|\) *| +")  # (ふりがな)やまだ  # 同意者(本人): 山田
+_LABEL_SEP = re.compile(
+    r"(?:\([^()\n]{1,8}\))? *: *|\) *| +|(?:は|が) *「 *"
+)  # (ふりがな)やまだ  # 同意者(本人): 山田  # ふりがなは「やまだ」
 _COLON = re.compile(r" *:")
 _LIST_SEP = re.compile(r" ?[、,] ?")
 _FWD_SKIP = re.compile(r"\.? *(?::|の|\()? *(?:(?:Dr|DR|Mr|Mrs|Ms|Miss|Prof)\.? ?)?")

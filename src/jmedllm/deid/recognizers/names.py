@@ -499,7 +499,7 @@ class PersonRecognizer(Recognizer):
             if word in _LABELS:
                 sep = _LABEL_SEP.match(text, end)
                 if sep:
-                    form = ":" in sep.group() or ")" in sep.group()
+                    form = any(mark in sep.group() for mark in ":)「")  # 氏名：, (ふりがな), 氏名は「
                     yield from _name_list(scan, sep.end(), level=0, form=form)
             elif word in _DEPARTMENT_CUES:
                 if text[end : end + 1] == " ":  # 明星病院 内科 林 零: a signature line
