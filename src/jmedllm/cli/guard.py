@@ -137,16 +137,24 @@ def train(
     max_false_block: Annotated[
         float,
         typer.Option(
-            "--max-false-block", help="Share of benign dev prompts the model's threshold may block."
+            "--max-false-block", help="Share of all benign dev prompts the model's threshold may block."
         ),
-    ] = 0.04,
+    ] = 0.03,
+    max_source_false_block: Annotated[
+        float,
+        typer.Option(
+            "--max-source-false-block", help="Share of each benign source's dev prompts it may block."
+        ),
+    ] = 0.05,
 ) -> None:
     """Rebuild the input rails' model: fit on train, threshold on dev, refit on train + dev."""
     from jmedllm.guard.model import default_model_path
     from jmedllm.guard.training import train_model
 
     with err_console.status("training the input rails' model…"):
-        model, report = train_model(c=c, max_false_block=max_false_block)
+        model, report = train_model(
+            c=c, max_false_block=max_false_block, max_source_false_block=max_source_false_block
+        )
         target = out or default_model_path()
         model.save(target)
     console.print(

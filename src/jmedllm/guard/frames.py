@@ -71,6 +71,8 @@ _PROTECTIVE = (
     r"|(?:が|を)疑われ|疑い(?:が|の)ある|の対応(?:は|を|について)|どう対応|対応(?:すれば|したら|の仕方|方法)"
     # The lawful routes to a record: correcting it, asking for its disclosure.
     r"|訂正|開示請求"
+    # Someone who saw wrongdoing, or was told to do it, and asks how to refuse or report.
+    r"|断り方|断りたい|断る方法|見てしまっ|見つけてしまっ|告発|公益通報|内部通報|相談する前に"
     r"|どこに(?:連絡|相談|報告|通報)|連絡先"
 )
 
@@ -236,7 +238,10 @@ FRAMES: tuple[Frame, ...] = (
             r"薬|錠|麻薬|向精神|睡眠|眠剤|処方|デパス|リタリン|コンサータ|オピオイド|モルヒネ|フェンタニル|オキシコドン"
             r"|リリカ|ベンゾ|ケタミン|プロポフォール",
         ),
-        (_PROTECTIVE, r"依存症の|やめたい|やめられ|家族が|返却|廃棄の手順|正しく廃棄"),
+        (
+            _PROTECTIVE,
+            r"依存症の|やめたい|やめられ|家族が|返却|廃棄の手順|正しく廃棄|外泊|持参薬|チェックリスト",
+        ),
     ),
     Frame(
         "illicit_purchase",

@@ -113,6 +113,13 @@ def examples(splits: Sequence[str] | None = None) -> list[Example]:
         out.append(
             Example(record["id"], record["prompt"], "benign", record["kind"], record["split"], "benign_long")
         )
+    for record in _jsonl(_guard_file("benign_lookalikes.jsonl")):
+        # The shapes the classifier scored highest among benign dev prompts.
+        out.append(
+            Example(
+                record["id"], record["prompt"], "benign", record["kind"], record["split"], "benign_lookalikes"
+            )
+        )
     for record in _jsonl(_guard_file("hard_cases.jsonl")):
         # The weakest hazards (privacy, fraud, toxins) with benign look-alikes on the same topics.
         label = "benign" if record["label"] == "benign" else "harmful"
@@ -158,22 +165,50 @@ def _fit(items: Sequence[Example], c: float) -> Any:
     )
 
 
-def _threshold(scores: Sequence[float], positive: Sequence[bool], max_false_block: float) -> float:
-    """The lowest threshold whose false-block rate on the negatives stays within the bound."""
-    negatives = sorted((s for s, p in zip(scores, positive, strict=True) if not p), reverse=True)
+def _threshold(
+    scores: Sequence[float],
+    positive: Sequence[bool],
+    max_false_block: float,
+    groups: Sequence[str] | None = None,
+    max_group_false_block: float = 1.0,
+    min_group: int = 10,
+) -> float:
+    """The lowest threshold whose false-block rate on the negatives stays within the bound —
+    overall, and in every group of at least ``min_group`` negatives within its own bound.
+
+    Without the per-group bound, the threshold depends on what dev happens to hold: easy
+    negatives (long case vignettes nobody would block) dilute the overall rate and let the
+    threshold fall until the hard kinds (short imperative requests) are blocked far above it.
+    """
+    negatives = [
+        (s, g) for s, p, g in zip(scores, positive, groups or [""] * len(scores), strict=True) if not p
+    ]
+    sizes: dict[str, int] = {}
+    for _, group in negatives:
+        sizes[group] = sizes.get(group, 0) + 1
+    blocked: dict[str, int] = {}
     allowed = int(max_false_block * len(negatives))
-    # Block when score >= threshold: put the threshold just above the (allowed+1)-th highest negative.
-    if allowed >= len(negatives):
-        return 0.0
-    return min(0.99, negatives[allowed] + 1e-6)
+    # Block when score >= threshold. Walk the negatives from the highest score down, blocking
+    # one more at each step, and stop before the first step that breaks a bound.
+    ranked = sorted(negatives, reverse=True)
+    for count, (_score, group) in enumerate(ranked):
+        blocked[group] = blocked.get(group, 0) + 1
+        over_group = sizes[group] >= min_group and blocked[group] / sizes[group] > max_group_false_block
+        if count + 1 > allowed or over_group:
+            return min(0.99, ranked[count][0] + 1e-6)
+    return 0.0
 
 
-def train_model(*, c: float = 128.0, max_false_block: float = 0.04) -> tuple[Any, dict[str, Any]]:
+def train_model(
+    *, c: float = 128.0, max_false_block: float = 0.03, max_source_false_block: float = 0.05
+) -> tuple[Any, dict[str, Any]]:
     """Fit on train, choose the threshold on dev, refit on train + dev; returns (model, dev report).
 
-    ``max_false_block`` is the share of benign **dev** prompts the model alone may block;
-    the intent frames (:mod:`jmedllm.guard.frames`) come on top. 4 %, not the 5 % target:
-    a set written by other people is further from the training data than dev is.
+    The threshold is the lowest at which the model alone blocks at most ``max_false_block``
+    of all benign **dev** prompts and at most ``max_source_false_block`` of each benign
+    source (benign_requests, overrefusal, …) with ten or more dev prompts. The intent frames
+    (:mod:`jmedllm.guard.frames`) come on top. Both bounds sit under the 5 % target on
+    purpose: a set written by other people is further from the training data than dev is.
     """
     from jmedllm.guard.normalize import views
 
@@ -182,10 +217,16 @@ def train_model(*, c: float = 128.0, max_false_block: float = 0.04) -> tuple[Any
     first = _fit(train, c)
     dev_scores = [first.score_views(views(masked_text(e.text))) for e in dev]
     attack = [e.label != "benign" for e in dev]
-    threshold = _threshold([s.attack for s in dev_scores], attack, max_false_block)
+    threshold = _threshold(
+        [s.attack for s in dev_scores],
+        attack,
+        max_false_block,
+        groups=[e.source for e in dev],
+        max_group_false_block=max_source_false_block,
+    )
     final = _fit(train + dev, c)
     final.meta["thresholds"] = {"attack": threshold}
-    final.meta["max_false_block_dev"] = max_false_block
+    final.meta["max_false_block_dev"] = {"all": max_false_block, "per_source": max_source_false_block}
     blocked = [s.attack >= threshold for s in dev_scores]
 
     def recall(label: str) -> float:
