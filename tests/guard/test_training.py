@@ -72,3 +72,19 @@ def test_the_shipped_model_carries_its_dev_threshold() -> None:
     model = load_intent_model()
     assert 0.0 < model.thresholds["attack"] < 1.0
     assert model.meta["max_false_block_dev"] == {"all": 0.03, "per_source": 0.05}
+
+
+def test_a_guard_file_with_an_unknown_label_is_refused_by_name(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jmedllm.guard import training
+
+    bad = tmp_path / "oops.jsonl"
+    bad.write_text(
+        '{"id": "x-1", "split": "train", "prompt": "テスト", "label": "harmful", "category": "fraud"}\n'
+        '{"id": "x-2", "split": "train", "prompt": "テスト2", "label": "harmfull"}\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(training, "_guard_file", lambda name: tmp_path / name)
+    with pytest.raises(ValueError, match=r"oops.jsonl: line 'x-2' has label 'harmfull'"):
+        list(training._guard_examples("oops"))

@@ -15,7 +15,7 @@ on train + dev with those thresholds. ``test`` is only ever used by ``guard eval
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -50,6 +50,43 @@ def _jsonl(path: Path) -> Iterable[dict[str, Any]]:
             yield json.loads(line)
 
 
+#: The guard's own labelled files in ``guard/data/`` (each ``<name>.jsonl`` with a data card).
+#: Every line has ``id``, ``split``, ``prompt`` and ``label`` (harmful, injection or benign).
+GUARD_FILES: tuple[str, ...] = (
+    "harmful_extra",
+    "injection_extra",
+    "benign",
+    "benign_requests",
+    "attacks_2",
+    "benign_long",
+    "benign_lookalikes",
+    "hard_cases",
+    "benign_pii",
+)
+#: Files whose prompts carry patient identifiers (the PII rail must mask, never block them).
+_PII_FILES = frozenset({"benign_pii"})
+# What groups a line in reports: its hazard, its technique, or the kind of benign prompt.
+_GROUP_KEYS: dict[str, tuple[str, ...]] = {
+    "harmful": ("category",),
+    "injection": ("technique",),
+    "benign": ("kind", "topic", "technique", "persona"),
+}
+
+
+def _guard_examples(name: str) -> Iterator[Example]:
+    path = _guard_file(f"{name}.jsonl")
+    for record in _jsonl(path):
+        label = record.get("label")
+        if label not in _GROUP_KEYS:
+            raise ValueError(
+                f"{path.name}: line {record.get('id')!r} has label {label!r}, not one of {sorted(_GROUP_KEYS)}"
+            )
+        group = next((record[key] for key in _GROUP_KEYS[label] if record.get(key)), None)
+        yield Example(
+            record["id"], record["prompt"], label, group, record["split"], name, pii=name in _PII_FILES
+        )
+
+
 def examples(splits: Sequence[str] | None = None) -> list[Example]:
     """Every labelled prompt (optionally only some splits)."""
     from jmedllm.eval.safety.sets import load_set
@@ -76,67 +113,8 @@ def examples(splits: Sequence[str] | None = None) -> list[Example]:
             out.append(Example(item.id, prompt, "benign", None, item.split, "judge-validation"))
         else:
             out.append(Example(item.id, prompt, "harmful", category, item.split, "judge-validation"))
-    for record in _jsonl(_guard_file("harmful_extra.jsonl")):
-        out.append(
-            Example(
-                record["id"],
-                record["prompt"],
-                "harmful",
-                record["category"],
-                record["split"],
-                "harmful_extra",
-            )
-        )
-    for record in _jsonl(_guard_file("injection_extra.jsonl")):
-        label: Label = "benign" if record["label"] == "benign" else "injection"
-        out.append(
-            Example(
-                record["id"], record["prompt"], label, record["technique"], record["split"], "injection_extra"
-            )
-        )
-    for record in _jsonl(_guard_file("benign.jsonl")):
-        out.append(
-            Example(record["id"], record["prompt"], "benign", record["persona"], record["split"], "benign")
-        )
-    for record in _jsonl(_guard_file("benign_requests.jsonl")):
-        out.append(
-            Example(
-                record["id"], record["prompt"], "benign", record["kind"], record["split"], "benign_requests"
-            )
-        )
-    for record in _jsonl(_guard_file("attacks_2.jsonl")):
-        label: Label = "injection" if record["label"] == "injection" else "harmful"
-        group = record.get("technique") if label == "injection" else record.get("category")
-        out.append(Example(record["id"], record["prompt"], label, group, record["split"], "attacks_2"))
-    for record in _jsonl(_guard_file("benign_long.jsonl")):
-        # Long, formal clinical text (case vignettes, science and ethics questions).
-        out.append(
-            Example(record["id"], record["prompt"], "benign", record["kind"], record["split"], "benign_long")
-        )
-    for record in _jsonl(_guard_file("benign_lookalikes.jsonl")):
-        # The shapes the classifier scored highest among benign dev prompts.
-        out.append(
-            Example(
-                record["id"], record["prompt"], "benign", record["kind"], record["split"], "benign_lookalikes"
-            )
-        )
-    for record in _jsonl(_guard_file("hard_cases.jsonl")):
-        # The weakest hazards (privacy, fraud, toxins) with benign look-alikes on the same topics.
-        label = "benign" if record["label"] == "benign" else "harmful"
-        group = record["category"] if label == "harmful" else record["persona"]
-        out.append(Example(record["id"], record["prompt"], label, group, record["split"], "hard_cases"))
-    for record in _jsonl(_guard_file("benign_pii.jsonl")):
-        out.append(
-            Example(
-                record["id"],
-                record["prompt"],
-                "benign",
-                record["persona"],
-                record["split"],
-                "benign_pii",
-                pii=True,
-            )
-        )
+    for name in GUARD_FILES:
+        out.extend(_guard_examples(name))
     return [e for e in out if splits is None or e.split in splits]
 
 
