@@ -62,6 +62,8 @@ GUARD_FILES: tuple[str, ...] = (
     "benign_lookalikes",
     "hard_cases",
     "benign_pii",
+    "attacks_3",
+    "benign_3",
 )
 #: Files whose prompts carry patient identifiers (the PII rail must mask, never block them).
 _PII_FILES = frozenset({"benign_pii"})
