@@ -209,3 +209,24 @@ def test_warm_up_runs_every_rail_once_per_stage_but_never_an_endpoint_rail(
     judged.rails("input")[0].check = lambda text, *, stage: calls.append(text)  # type: ignore[method-assign]
     judged.warm_up()
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("rail", "options", "allowed"),
+    [
+        ("canary", {"canaries": ["AOBA-7F3K2"], "action": "mask"}, "block, escalate"),
+        ("dose", {"action": "allow"}, "escalate, block"),
+        ("referral", {"action": "block"}, "mask, escalate"),
+        (
+            "llm_judge",
+            {"base_url": "http://127.0.0.1:1/v1", "model": "m", "on_error": "mask"},
+            "allow, escalate, block",
+        ),
+        ("harmful_intent", {"action": "deny"}, "allow, mask, escalate, block"),
+    ],
+)
+def test_a_rail_names_the_actions_it_allows(rail: str, options: dict[str, Any], allowed: str) -> None:
+    from jmedllm.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"must be one of {allowed}$"):
+        RAILS.get(rail)(rail, **options)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Literal
 
 from jmedllm.core.errors import ConfigError
-from jmedllm.core.records import RailResult
+from jmedllm.core.records import GuardAction, RailResult
 from jmedllm.core.registry import Registry
 
-__all__ = ["RAILS", "Rail", "Stage"]
+__all__ = ["RAILS", "Rail", "Stage", "elapsed_ms"]
 
 Stage = Literal["input", "output"]
 
@@ -53,6 +54,17 @@ class Rail(ABC):
     #: leaves the process (an endpoint call) and so must not run before real traffic.
     warm_by_checking: ClassVar[bool] = True
 
+    def action_option(self, option: str = "action", *, default: str, allowed: tuple[str, ...]) -> GuardAction:
+        """The action a policy set in ``option`` (one of ``allowed``), or ``default``.
+
+        Each rail allows only the actions that make sense for it (a canary leak is never
+        "masked"; the referral rail never blocks), and names them when a policy says another.
+        """
+        value = self.options.get(option, default)
+        if not isinstance(value, str) or value not in allowed:
+            raise ConfigError(f"rail {self.name!r}: {option} must be one of {', '.join(allowed)}")
+        return GuardAction(value)
+
     @abstractmethod
     def check(self, text: str, *, stage: Stage) -> RailResult:
         """Judge ``text``; a masking rail returns the masked text as ``transformed_text``."""
@@ -69,6 +81,11 @@ class Rail(ABC):
             return
         for stage in sorted(self.stages):
             self.check(_WARM_UP_TEXT, stage=stage)  # type: ignore[arg-type]
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading): a rail's latency."""
+    return (time.perf_counter() - started) * 1000.0
 
 
 #: Every rail, by the name a policy uses.

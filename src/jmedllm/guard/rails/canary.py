@@ -18,7 +18,7 @@ from typing import Any
 
 from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
-from jmedllm.guard.base import RAILS, Rail, Stage
+from jmedllm.guard.base import RAILS, Rail, Stage, elapsed_ms
 
 __all__ = ["CanaryRail", "canary_forms", "normalize_for_canary"]
 
@@ -27,7 +27,6 @@ MESSAGE = "この回答には表示できない内部情報が含まれていた
 #: Shorter canaries would turn up in ordinary replies (and their base64 forms even more so).
 MIN_CANARY_CHARS = 6
 _OPTIONS = frozenset({"canaries", "patterns", "action"})
-_ACTIONS = {"block": GuardAction.BLOCK, "escalate": GuardAction.ESCALATE}
 # Whitespace, hyphens and dashes of every width, middle dots, commas, full stops and
 # invisible format characters (soft hyphen, zero-width spaces and joiners, bidi marks, BOM):
 # all of them can be slipped between a canary's characters without hiding it from a reader.
@@ -93,21 +92,18 @@ class CanaryRail(Rail):
                 )
         self._needles = tuple(dict.fromkeys(form for canary in canaries for form in canary_forms(canary)))
         self._patterns = tuple(_compile(name, index, p) for index, p in enumerate(patterns))
-        action = options.get("action", "block")
-        if action not in _ACTIONS:
-            raise ConfigError(f"rail {name!r}: action must be 'block' or 'escalate'")
-        self._action = _ACTIONS[action]
+        self._action = self.action_option(default="block", allowed=("block", "escalate"))
 
     def check(self, text: str, *, stage: Stage) -> RailResult:
         started = time.perf_counter()
         if not text or not self.leaks(text):
-            return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
+            return RailResult(self.name, GuardAction.ALLOW, latency_ms=elapsed_ms(started))
         return RailResult(
             self.name,
             self._action,
             categories=(CATEGORY,),
             score=1.0,
-            latency_ms=_ms(started),
+            latency_ms=elapsed_ms(started),
             message=MESSAGE,
         )
 
@@ -141,7 +137,3 @@ def _compile(name: str, index: int, pattern: str) -> re.Pattern[str]:
         raise ConfigError(
             f"rail {name!r}: pattern {index} is not a valid regular expression ({exc.msg})"
         ) from None
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0

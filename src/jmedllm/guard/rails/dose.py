@@ -23,7 +23,7 @@ import yaml
 
 from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
-from jmedllm.guard.base import RAILS, Rail, Stage
+from jmedllm.guard.base import RAILS, Rail, Stage, elapsed_ms
 
 __all__ = [
     "DoseLimit",
@@ -40,7 +40,6 @@ MESSAGE = (
     "用量は医師・薬剤師にご確認ください。"
 )
 _OPTIONS = frozenset({"action", "usual_factor", "table"})
-_ACTIONS = {"escalate": GuardAction.ESCALATE, "block": GuardAction.BLOCK}
 _LIMIT_TYPES = frozenset({"labelled", "usual", "none"})
 # Float noise (0.1 + 0.2) must not turn a dose exactly at the maximum into a flag.
 _TOLERANCE = 1e-9
@@ -212,10 +211,7 @@ class DoseRangeRail(Rail):
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, **options)
-        action = options.get("action", "escalate")
-        if action not in _ACTIONS:
-            raise ConfigError(f"rail {name!r}: action must be 'escalate' or 'block'")
-        self._action = _ACTIONS[action]
+        self._action = self.action_option(default="escalate", allowed=("escalate", "block"))
         factor = options.get("usual_factor", 1.5)
         if isinstance(factor, bool) or not isinstance(factor, int | float) or not 1 <= factor <= 100:
             raise ConfigError(f"rail {name!r}: usual_factor must be a number in [1, 100]")
@@ -229,13 +225,13 @@ class DoseRangeRail(Rail):
         started = time.perf_counter()
         drugs = self.flagged_drugs(text) if text else []
         if not drugs:
-            return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
+            return RailResult(self.name, GuardAction.ALLOW, latency_ms=elapsed_ms(started))
         return RailResult(
             self.name,
             self._action,
             categories=(CATEGORY,),
             score=1.0,
-            latency_ms=_ms(started),
+            latency_ms=elapsed_ms(started),
             message=MESSAGE.format(drug="、".join(drugs)),
         )
 
@@ -373,7 +369,3 @@ def _body_weight(norm: str) -> float | None:
 
 def _above(dose: float, maximum: float | None, factor: float) -> bool:
     return maximum is not None and dose > maximum * factor * (1 + _TOLERANCE)
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0

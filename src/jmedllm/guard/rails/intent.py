@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
-from jmedllm.guard.base import RAILS, Rail, Stage
+from jmedllm.guard.base import RAILS, Rail, Stage, elapsed_ms
 from jmedllm.guard.frames import FRAMES, INJECTION_FRAMES, FrameMatch, match_frames
 from jmedllm.guard.model import Scores
 
@@ -94,11 +94,7 @@ class _ModelRail(Rail):
         if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold < 1:
             raise ConfigError(f"rail {name!r}: threshold must be a number in (0, 1)")
         self.threshold = float(threshold)
-        action = options.get("action", "block")
-        try:
-            self.action = GuardAction(action)
-        except ValueError:
-            raise ConfigError(f"rail {name!r}: action must be one of allow, mask, escalate, block") from None
+        self.action = self.action_option(default="block", allowed=("allow", "mask", "escalate", "block"))
         use_frames = options.get("frames", True)
         if not isinstance(use_frames, bool):
             raise ConfigError(f"rail {name!r}: frames must be true or false")
@@ -107,7 +103,7 @@ class _ModelRail(Rail):
     def check(self, text: str, *, stage: Stage) -> RailResult:
         started = time.perf_counter()
         if not text.strip():
-            return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
+            return RailResult(self.name, GuardAction.ALLOW, latency_ms=elapsed_ms(started))
         found = _judge(self.model, text)
         frames = [f for f in found.frames if (f.category == "prompt_injection") == self.injection]
         mine = found.scores.is_injection == self.injection
@@ -118,13 +114,13 @@ class _ModelRail(Rail):
         elif mine and found.scores.attack >= self.threshold:
             category = "prompt_injection" if self.injection else found.scores.category
         else:
-            return RailResult(self.name, GuardAction.ALLOW, score=score, latency_ms=_ms(started))
+            return RailResult(self.name, GuardAction.ALLOW, score=score, latency_ms=elapsed_ms(started))
         return RailResult(
             self.name,
             self.action,
             categories=(category,),
             score=score,
-            latency_ms=_ms(started),
+            latency_ms=elapsed_ms(started),
             message=INJECTION_MESSAGE if self.injection else CATEGORY_MESSAGES.get(category),
         )
 
@@ -167,7 +163,3 @@ def _judge(model: Any, text: str) -> _Judgement:
         for match in match_frames(view, FRAMES + INJECTION_FRAMES):
             frames.setdefault(match.frame, match)
     return _Judgement(model.score_views(readings), tuple(frames.values()))
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0

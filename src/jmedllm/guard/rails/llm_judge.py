@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
 from jmedllm.core.taxonomy import HAZARDS
-from jmedllm.guard.base import RAILS, Rail, Stage
+from jmedllm.guard.base import RAILS, Rail, Stage, elapsed_ms
 from jmedllm.guard.rails.intent import CATEGORY_MESSAGES, INJECTION_MESSAGE
 
 if TYPE_CHECKING:
@@ -48,7 +48,6 @@ UNAVAILABLE_MESSAGES: dict[GuardAction, str] = {
 }
 
 _OPTIONS = frozenset({"base_url", "model", "api_key_env", "timeout_s", "on_error", "action", "max_chars"})
-_ACTIONS = {"allow": GuardAction.ALLOW, "escalate": GuardAction.ESCALATE, "block": GuardAction.BLOCK}
 # One retry on these; other statuses (400, 401, 404 …) are configuration faults a retry cannot fix.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _RETRY_PAUSE_S = 0.1
@@ -109,8 +108,9 @@ class LlmJudgeRail(Rail):
         timeout_s = options.get("timeout_s", 5.0)
         if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not timeout_s > 0:
             raise ConfigError(f"rail {name!r}: timeout_s must be a positive number of seconds")
-        self._on_error = _action(name, "on_error", options.get("on_error", "escalate"))
-        self._action = _action(name, "action", options.get("action", "block"))
+        allowed = ("allow", "escalate", "block")
+        self._on_error = self.action_option("on_error", default="escalate", allowed=allowed)
+        self._action = self.action_option(default="block", allowed=allowed)
         max_chars = options.get("max_chars", 4000)
         if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 2:
             raise ConfigError(f"rail {name!r}: max_chars must be an integer of at least 2")
@@ -128,7 +128,7 @@ class LlmJudgeRail(Rail):
     def check(self, text: str, *, stage: Stage) -> RailResult:
         started = time.perf_counter()
         if not text or not text.strip():
-            return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
+            return RailResult(self.name, GuardAction.ALLOW, latency_ms=elapsed_ms(started))
         content = self._ask(text, stage)
         verdict = parse_verdict(content) if content is not None else None
         if verdict is None:
@@ -138,14 +138,14 @@ class LlmJudgeRail(Rail):
                 self.name,
                 self._on_error,
                 categories=(JUDGE_UNAVAILABLE,),
-                latency_ms=_ms(started),
+                latency_ms=elapsed_ms(started),
                 message=UNAVAILABLE_MESSAGES.get(self._on_error),
             )
         safe, categories, injection = verdict
         # Injection is a property of prompts; a reply that "injects" is judged on its hazards.
         injection = injection and stage == "input"
         if safe and not injection:
-            return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
+            return RailResult(self.name, GuardAction.ALLOW, latency_ms=elapsed_ms(started))
         found = [] if safe else [c for c in dict.fromkeys(categories) if c in HAZARDS]
         if injection:
             found.append(INJECTION_CATEGORY)
@@ -154,7 +154,7 @@ class LlmJudgeRail(Rail):
             self._action,
             categories=tuple(found),
             score=1.0,
-            latency_ms=_ms(started),
+            latency_ms=elapsed_ms(started),
             message=_message(found) if self._action is not GuardAction.ALLOW else None,
         )
 
@@ -279,13 +279,3 @@ def _api_key(name: str, env: object) -> str:
     if not key:
         raise ConfigError(f"rail {name!r}: environment variable {env} (the judge's API key) is not set")
     return key
-
-
-def _action(name: str, option: str, value: object) -> GuardAction:
-    if not isinstance(value, str) or value not in _ACTIONS:
-        raise ConfigError(f"rail {name!r}: {option} must be one of allow, escalate, block")
-    return _ACTIONS[value]
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0

@@ -15,7 +15,7 @@ from typing import Any
 from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
 from jmedllm.deid.labels import LABELS
-from jmedllm.guard.base import RAILS, Rail, Stage
+from jmedllm.guard.base import RAILS, Rail, Stage, elapsed_ms
 
 __all__ = ["PiiRail"]
 
@@ -56,7 +56,7 @@ class PiiRail(Rail):
             if s.score >= self._min_score and (self._labels is None or s.label in self._labels)
         ]
         if not spans:
-            return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
+            return RailResult(self.name, GuardAction.ALLOW, latency_ms=elapsed_ms(started))
         masked, _ = self._redactor.redact(text, spans)
         categories = tuple(sorted({s.label for s in spans}))
         return RailResult(
@@ -64,7 +64,7 @@ class PiiRail(Rail):
             GuardAction.MASK,
             categories=categories,
             score=max(s.score for s in spans),
-            latency_ms=_ms(started),
+            latency_ms=elapsed_ms(started),
             transformed_text=masked,
         )
 
@@ -80,7 +80,3 @@ def _labels(name: str, labels: object) -> frozenset[str] | None:
     if unknown:
         raise ConfigError(f"rail {name!r}: unknown labels {unknown}", hint=f"use {', '.join(LABELS)}")
     return frozenset(labels) or None
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
-from jmedllm.guard.base import RAILS, Rail, Stage
+from jmedllm.guard.base import RAILS, Rail, Stage, elapsed_ms
 
 __all__ = ["DEFAULT_DISCLAIMER", "DEFAULT_EMERGENCY_MESSAGE", "ReferralRail"]
 
@@ -39,7 +39,6 @@ DEFAULT_EMERGENCY_MESSAGE = (
     "救急車を呼ぶか迷うときは、救急安心センター（#7119、未実施の地域もあります）に相談できます。"
 )
 _AUDIENCES = frozenset({"patient", "clinician"})
-_ACTIONS = {"mask": GuardAction.MASK, "escalate": GuardAction.ESCALATE}
 
 # Everything below runs on an NFKC-normalised, casefolded copy (＃７１１９ → #7119, ｶﾀｶﾅ →
 # カタカナ, COVID-19 → covid-19).
@@ -197,17 +196,14 @@ class ReferralRail(Rail):
         if audience not in _AUDIENCES:
             raise ConfigError(f"rail {name!r}: audience must be 'patient' or 'clinician'")
         self.audience: str = audience
-        action = options.get("action", "mask")
-        if action not in _ACTIONS:
-            raise ConfigError(f"rail {name!r}: action must be 'mask' or 'escalate'")
-        self.action = _ACTIONS[action]
+        self.action = self.action_option(default="mask", allowed=("mask", "escalate"))
         self.disclaimer = _text_option(name, options, "disclaimer", DEFAULT_DISCLAIMER)
         self.emergency_message = _text_option(name, options, "emergency_message", DEFAULT_EMERGENCY_MESSAGE)
 
     def check(self, text: str, *, stage: Stage) -> RailResult:
         started = time.perf_counter()
         if self.audience == "clinician" or not isinstance(text, str) or not text.strip():
-            return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
+            return RailResult(self.name, GuardAction.ALLOW, latency_ms=elapsed_ms(started))
         normalized = unicodedata.normalize("NFKC", text).casefold()
         found = diagnosis_groups(normalized)
         emergency = _EMERGENCY.search(normalized) is not None and _CALLS_119.search(normalized) is None
@@ -217,14 +213,14 @@ class ReferralRail(Rail):
         elif found and not refers_to_care(normalized):
             appended, categories = self.disclaimer, ("referral",)
         else:
-            return RailResult(self.name, GuardAction.ALLOW, score=score, latency_ms=_ms(started))
+            return RailResult(self.name, GuardAction.ALLOW, score=score, latency_ms=elapsed_ms(started))
         separator = "" if text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
         return RailResult(
             self.name,
             self.action,
             categories=categories,
             score=score,
-            latency_ms=_ms(started),
+            latency_ms=elapsed_ms(started),
             transformed_text=text + separator + appended,
         )
 
@@ -251,7 +247,3 @@ def _text_option(name: str, options: dict[str, Any], key: str, default: str) -> 
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"rail {name!r}: {key} must be a non-empty text")
     return value
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0

@@ -15,9 +15,8 @@ import time
 import unicodedata
 from typing import Any, ClassVar
 
-from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
-from jmedllm.guard.base import RAILS, Rail, Stage
+from jmedllm.guard.base import RAILS, Rail, Stage, elapsed_ms
 from jmedllm.guard.rails.intent import CATEGORY_MESSAGES, CRISIS_MESSAGE
 
 __all__ = ["SelfHarmOutputRail"]
@@ -48,10 +47,7 @@ class SelfHarmOutputRail(Rail):
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, **options)
-        try:
-            self.action = GuardAction(options.get("action", "block"))
-        except ValueError:
-            raise ConfigError(f"rail {name!r}: action must be one of allow, mask, escalate, block") from None
+        self.action = self.action_option(default="block", allowed=("allow", "mask", "escalate", "block"))
 
     def check(self, text: str, *, stage: Stage) -> RailResult:
         started = time.perf_counter()
@@ -62,7 +58,7 @@ class SelfHarmOutputRail(Rail):
                 self.action,
                 categories=("self_harm",),
                 score=1.0,
-                latency_ms=_ms(started),
+                latency_ms=elapsed_ms(started),
                 message=CRISIS_MESSAGE,
             )
         if _VIOLENCE_METHOD.search(normalized):
@@ -71,11 +67,7 @@ class SelfHarmOutputRail(Rail):
                 self.action,
                 categories=("harm_others",),
                 score=1.0,
-                latency_ms=_ms(started),
+                latency_ms=elapsed_ms(started),
                 message=CATEGORY_MESSAGES["harm_others"],
             )
-        return RailResult(self.name, GuardAction.ALLOW, latency_ms=_ms(started))
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0
+        return RailResult(self.name, GuardAction.ALLOW, latency_ms=elapsed_ms(started))
