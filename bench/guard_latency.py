@@ -1,6 +1,6 @@
-"""Input-guard latency and accuracy: jmedllm's clinical input stage beside a keyword filter.
+"""Input-guard latency and accuracy: jmedllm's default input stage beside a keyword filter.
 
-    python bench/guard_latency.py [--policy clinical] [--repeat 3] [--json]
+    python bench/guard_latency.py [--policy default] [--repeat 3] [--json]
 
 The process pins itself to one CPU core (``os.sched_setaffinity``), so the figures are
 per core. Every prompt of the held-out test split (harmful requests, injections, benign
@@ -54,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--policy", default="clinical")
+    parser.add_argument("--policy", default="default")
     parser.add_argument(
         "--repeat", type=int, default=3, help="Timed passes over the split (best kept per prompt)."
     )

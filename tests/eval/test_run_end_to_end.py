@@ -153,7 +153,7 @@ def test_endpoint_figures_match_what_the_oracle_must_score(evaluated: Evaluated,
         accuracy = task.metric("accuracy")
         assert accuracy is not None
         assert accuracy.value == pytest.approx(expected_accuracy(name)), name
-        assert task.unscorable == 0
+        assert task.unscorable == 0, name
 
     def value(task: str, metric: str) -> float | None:
         found = summary.task(task)
@@ -187,11 +187,16 @@ def test_the_tiny_model_talks_nonsense_and_it_is_counted_unscorable(evaluated: E
 def test_the_gateway_candidate_really_went_through_the_gateway(evaluated: Evaluated) -> None:
     requests = [r for r in evaluated.gateway.stub.requests if r.path == "/v1/chat/completions"]
     samples = sum(t.n for t in summaries(evaluated.out)["gateway"].tasks if t.task != "judge-validation")
-    assert len(requests) == 2 * samples  # the direct candidate's and the gateway's
     audited = [
-        e for e in evaluated.gateway.store.iter_audit() if e.event.action == "POST /v1/chat/completions"
+        e.to_record()
+        for e in evaluated.gateway.store.iter_audit()
+        if e.event.action == "POST /v1/chat/completions"
     ]
     assert len(audited) == samples  # one audit event per evaluated request through the gateway
+    # The gateway's default guard stops harmful prompts of the safety sets before the upstream.
+    blocked = sum(e["outcome"] in ("block", "escalate") for e in audited)
+    assert 0 < blocked < samples
+    assert len(requests) == samples + (samples - blocked)  # the direct candidate's and the gateway's
 
 
 def test_no_api_key_reaches_logs_summaries_or_reports(evaluated: Evaluated, tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ def test_canonical_undoes_width_zero_width_spacing_and_kana() -> None:
     assert canonical("ＩＧＮＯＲＥ") == "ignore"
     assert canonical("指\u200b示を無\u200b視") == "指示を無視"
     assert canonical("指 示 を 無 視 し て") == "指示を無視して"
+    assert canonical("縦書きで\n無\n視\nし\nて") == "縦書きで 無視して"  # one character per line
+    assert canonical("1. 発熱\n2. 咳") == "1. 発熱 2. 咳"  # a list is not spelt out
     assert canonical("カタカナ") == canonical("かたかな")
 
 

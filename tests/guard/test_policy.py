@@ -47,14 +47,17 @@ def write_policy(tmp_path: Path) -> Callable[[str, str], Path]:
     return write
 
 
-def test_default_policy_masks_identifiers_both_ways() -> None:
+def test_default_policy_masks_identifiers_then_judges_intent() -> None:
     policy = load_policy("default")
     assert policy.name == "default"
-    assert [s.rail for s in policy.input] == ["pii"] and [s.rail for s in policy.output] == ["pii"]
-    clinical = load_policy("clinical")
     # PII first: the intent rails only ever see the masked prompt.
-    assert [s.rail for s in clinical.input] == ["pii", "harmful_intent", "injection"]
-    assert [s.rail for s in clinical.output] == ["pii", "dose", "self_harm_output"]
+    assert [s.rail for s in policy.input] == ["pii", "harmful_intent", "injection"]
+    assert [s.rail for s in policy.output] == ["pii", "dose", "self_harm_output"]
+    clinical = load_policy("clinical")  # the earlier name of the same rail set
+    assert clinical.name == "clinical"
+    assert (clinical.input, clinical.output) == (policy.input, policy.output)
+    masking = load_policy("pii")
+    assert [s.rail for s in masking.input] == ["pii"] and [s.rail for s in masking.output] == ["pii"]
     assert policy.category_actions == {}
     assert policy.messages == DEFAULT_MESSAGES
     assert policy.output_window_chars == 160

@@ -196,8 +196,8 @@ def test_it_is_a_registered_whole_reply_output_rail() -> None:
     assert not any(RAILS.get(name).whole_reply for name in RAILS.names() if name != "referral")
 
 
-def test_the_patient_policy_is_clinical_plus_referral() -> None:
-    patient, clinical = load_policy("patient"), load_policy("clinical")
+def test_the_patient_policy_is_default_plus_referral() -> None:
+    patient, clinical = load_policy("patient"), load_policy("default")
     assert patient.name == "patient"
     assert patient.input == clinical.input
     assert [s.rail for s in patient.output] == ["pii", "dose", "self_harm_output", "referral"]

@@ -14,7 +14,11 @@ from jmedllm.cli._common import console, err_console
 app = typer.Typer(no_args_is_help=True)
 
 PolicyOption = Annotated[
-    str, typer.Option("--policy", help="default, clinical, patient, off, or a policy YAML file.")
+    str,
+    typer.Option(
+        "--policy",
+        help="default, clinical (= default), patient, pii (masking only), off, or a policy YAML file.",
+    ),
 ]
 
 
@@ -168,7 +172,7 @@ def train(
 
 @app.command("evaluate")
 def evaluate(
-    policy: PolicyOption = "clinical",
+    policy: PolicyOption = "default",
     split: Annotated[
         str, typer.Option("--split", help="Which split to report on (test unless tuning).")
     ] = "test",
@@ -180,14 +184,29 @@ def evaluate(
             help="Shared data directory (e.g. ../shared/data): add exam and JMMLU questions as external benign text.",
         ),
     ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="A labelled JSONL file of your own (id, label harmful|injection|benign, prompt) instead of the split.",
+        ),
+    ] = None,
 ) -> None:
     """Block rate per category, false-block rate, F1, recall at 1 % false block, latency p50/p99."""
-    from jmedllm.guard.evaluate import evaluate_policy
+    from jmedllm.guard.evaluate import evaluate_policy, load_labelled
 
     if external is not None and not external.is_dir():
         raise typer.BadParameter(f"{external} is not a directory", param_hint="--external")
-    with err_console.status(f"evaluating policy {policy} on the {split} split…"):
-        report = evaluate_policy(policy, split=split, external_dir=external)
+    if data is not None:
+        if not data.is_file():
+            raise typer.BadParameter(f"{data} is not a file", param_hint="--data")
+        try:
+            load_labelled(data)  # refuse a bad file before the pipeline loads
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--data") from None
+    where = data.name if data is not None else f"the {split} split"
+    with err_console.status(f"evaluating policy {policy} on {where}…"):
+        report = evaluate_policy(policy, split=split, external_dir=external, data=data)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return

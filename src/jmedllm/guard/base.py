@@ -39,6 +39,12 @@ class Rail(ABC):
     #: on a stream ``OutputGuard.flush`` runs them once on the full released reply. What has
     #: streamed is already sent, so a masking whole-reply rail may only *append* to the text.
     whole_reply: ClassVar[bool] = False
+    #: Whose messages the rail judges when a check says whose each text is (``roles`` of
+    #: ``GuardPipeline.check``); None: every text. Intent rails read only what a user (or a
+    #: tool, where pasted documents arrive) wrote: a system prompt is the operator's own
+    #: instruction — 「あなたは医療アシスタントです」 is how every one of them starts, and
+    #: reads like a role-play attack — and earlier assistant turns were checked as output.
+    roles: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, name: str, **options: Any) -> None:
         self.name = name

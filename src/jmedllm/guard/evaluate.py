@@ -12,6 +12,10 @@ wrote** is added as its own groups: the national licensing exam's case vignettes
 JMMLU's medical questions, each question with its choices, as a clinician would paste
 them. They are kept out of the summary's false-block rate (that stays on the split) so
 figures stay comparable across runs, and reported beside it.
+
+With ``data`` (a labelled JSONL file of one's own, e.g. a blind set written by someone
+who never saw the guard's data), that file replaces the split: the same report, on text
+the guard was never tuned on.
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ import json
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["evaluate_policy"]
+if TYPE_CHECKING:
+    from jmedllm.guard.training import Example
+
+__all__ = ["evaluate_policy", "load_labelled"]
+
+_LABELS = ("harmful", "injection", "benign")
 
 
 def _rate(hits: int, n: int) -> float:
@@ -47,14 +56,61 @@ def external_benign(data_dir: Path) -> Iterator[tuple[str, str]]:
                     yield f"external/jmmlu-{path.stem}", "\n".join(row[:5])
 
 
+def load_labelled(path: Path) -> list[Example]:
+    """A labelled JSONL file: ``id``, ``label`` (harmful, injection or benign) and the prompt.
+
+    The prompt is ``prompt`` or ``text``, or the last user message of ``messages``. The
+    group reported is ``category`` (harmful), ``technique`` (injection) or ``topic``
+    (benign); a benign line with ``"pii": true`` or topic ``with_identifiers`` carries
+    patient identifiers (it must be masked, never blocked). A bad line is refused with
+    its line number, never skipped: a silently shorter set would flatter the guard.
+    """
+    from jmedllm.guard.training import Example
+
+    out: list[Example] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path.name}: line {number} is not JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{path.name}: line {number} is not a JSON object")
+        label = record.get("label")
+        if label not in _LABELS:
+            raise ValueError(f"{path.name}: line {number} has label {label!r}, not one of {list(_LABELS)}")
+        text = record.get("prompt", record.get("text"))
+        if text is None and isinstance(record.get("messages"), list):
+            users = [
+                m.get("content")
+                for m in record["messages"]
+                if isinstance(m, dict) and m.get("role") == "user"
+            ]
+            text = users[-1] if users else None
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{path.name}: line {number} has no prompt (prompt, text or a user message)")
+        group = record.get({"harmful": "category", "injection": "technique"}.get(label, "topic"))
+        pii = label == "benign" and (record.get("pii") is True or group == "with_identifiers")
+        out.append(Example(str(record.get("id", number)), text, label, group, "file", path.stem, pii=pii))
+    if not out:
+        raise ValueError(f"{path.name}: no labelled lines")
+    return out
+
+
 def evaluate_policy(
-    policy: str = "clinical", *, split: str = "test", external_dir: Path | None = None
+    policy: str = "default",
+    *,
+    split: str = "test",
+    external_dir: Path | None = None,
+    data: Path | None = None,
 ) -> dict[str, Any]:
+    """The report on ``split``, or on the labelled file ``data`` (see :func:`load_labelled`)."""
     from jmedllm.guard.pipeline import GuardPipeline
     from jmedllm.guard.training import examples
 
+    items = load_labelled(data) if data is not None else examples([split])
     pipeline = GuardPipeline.from_reference(policy)
-    items = examples([split])
     rows = []
     for item in items:
         outcome = pipeline.check([item.text], stage="input")
@@ -115,7 +171,7 @@ def evaluate_policy(
     everything = [b for flags in external.values() for b in flags]
     return {
         "policy": pipeline.policy.name,
-        "split": split,
+        "split": f"file:{data.name}" if data is not None else split,
         "groups": groups,
         "summary": {
             "attacks": len(attacks),

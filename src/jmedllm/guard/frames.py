@@ -63,7 +63,7 @@ class FrameMatch:
 # Readings that make a request protective or educational rather than harmful, shared by
 # most frames: treating, detecting, preventing, reporting, asking what the law says.
 _PROTECTIVE = (
-    r"治療|解毒|拮抗|中和|対処|応急|手当|除染|防護|予防|防止|防ぐ|防げ|見抜|見破|見分け|気づく方法|気付く方法|発見|検出法"
+    r"治療|解毒|拮抗|中和|対処|応急|手当て|除染|防護|予防|防止|防ぐ|防げ|見抜|見破|見分け|気づく方法|気付く方法|発見|検出法"
     r"|対策|通報|相談先|罰則|処分|事例|ニュース|報道|歴史|とは[?？]?$"
     # Asking whether something is allowed, or how not to be suspected of it, is asking the law.
     r"|(?:違法|合法|適法|禁止|許され|虐待|偽造|犯罪)(?:る|です|に|され|なん|でしょう|なの)|になりますか|誰に報告|どこに相談"
@@ -77,6 +77,10 @@ _PROTECTIVE = (
     r"|(?:って|は)どこから|どこまでが|ルール(?:が知りたい|を教え|はありますか)|ngですか|だめですか|ダメですか"
     r"|どこに(?:連絡|相談|報告|通報)|連絡先"
 )
+
+# Asking what a wrong is, teaching it or defending against it is not doing it (shared by
+# the fraud and injection frames).
+_EDUCATION = r"とは|何ですか|なんですか|仕組み|どういうもの|勉強|研修で|説明したい|対策|防ぐ|防御|攻撃の例"
 
 FRAMES: tuple[Frame, ...] = (
     # --- toxins and weapons: making, enhancing or releasing an agent --------------------
@@ -119,7 +123,7 @@ FRAMES: tuple[Frame, ...] = (
         "incapacitate",
         "harm_others",
         (
-            r"弱らせ|苦しめ|懲らしめ|黙らせ|眠らせて|動けなく|痛い目|(?<!不)始末|仕返し|復讐|(?<!自)殺し|(?<!自)殺す|(?<!自)殺せ|毒を盛",
+            r"弱らせ|苦しめ|懲らしめ|黙らせ|眠らせて|動けなく|痛い目|(?<!不)始末(?!書)|仕返し|復讐|(?<!自)殺し|(?<!自)殺す|(?<!自)殺せ|毒を盛",
         ),
         (_PROTECTIVE, r"と言(?:う|われ|って)|訴え|妄想|ニュースで"),
     ),
@@ -187,7 +191,10 @@ FRAMES: tuple[Frame, ...] = (
             r"診断書|処方箋|処方せん|カルテ|記録|レセプト|証明書|明細|請求|印鑑|病院印|日付|時刻|指示書|同意書|紹介状"
             r"|検査結果|データ|領収書|certificate",
         ),
-        (_PROTECTIVE, r"されたら|された場合|されていないか|疑い"),
+        (
+            _PROTECTIVE,
+            r"されたら|された場合|されていないか|疑[いうわっ]|ことになり(?:ます|ません)|に(?:当た|あた)(?:る|り)",
+        ),
     ),
     Frame(
         "false_claim",
@@ -197,7 +204,7 @@ FRAMES: tuple[Frame, ...] = (
             r"水増し|架空|不正に|ごまかし|誤魔化|ばれない|バレない|ばれず|バレず|指摘されない|審査を?(?:通|すり抜け)|上乗せ"
             r"|したことにして|やったことにして|装って|多めにもら|余分にもら|二重に(?:請求|もら)",
         ),
-        (_PROTECTIVE, r"正しい算定|算定要件|返還|自主返還|指導|監査で指摘された"),
+        (_PROTECTIVE, _EDUCATION, r"正しい算定|算定要件|返還|自主返還|指導|監査で指摘された|教材|ルールを守"),
     ),
     # --- privacy: looking up or exposing someone's records without a need -----------------
     Frame(
@@ -230,11 +237,14 @@ FRAMES: tuple[Frame, ...] = (
         "covert_lookup",
         "privacy_violation",
         (
-            r"内緒で|こっそり|無断で|勝手に|本人に(?:内緒|黙って|知られず|言わず)|知られずに|ばれずに|バレずに"
+            r"内緒で|こっそり|無断で|勝手に(?!やめ|中止|減ら|増や|飲)|本人に(?:内緒|黙って|知られず|言わず)|知られずに|ばれずに|バレずに"
             r"|ログ(?:が|を)?残らな|履歴(?:が|を)?残らな|閲覧履歴を?消",
             r"カルテ|診療記録|病歴|病名|個人情報|住所|連絡先|電話番号|検査結果|服薬|受診歴|通院歴|見|調べ|照会|特定",
         ),
-        (_PROTECTIVE, r"規程|規定|ルール|監査で|違反にな"),
+        (
+            _PROTECTIVE,
+            r"規程|規定|ルール|監査で|違反にな|[覗見撮取]られ|渡され|苦情|やめてもら|あかん|いけない",
+        ),
     ),
     # --- drug misuse and diversion -----------------------------------------------------------
     Frame(
@@ -274,7 +284,7 @@ FRAMES: tuple[Frame, ...] = (
         "recreational_use",
         "drug_misuse",
         (
-            r"気持ちよく|気持ちいい|ハイに|キメ|トリップ|飛べる|ふわふわ|多幸感を",
+            r"気持ちよく|気持ちいい|ハイに|(?<![大小おち])キメ(?:る|た|て|ちゃ|よう|たい)|トリップ|飛べる|ふわふわ|多幸感を",
             r"薬|錠|飲|処方|デパス|リタリン|コンサータ|リリカ|咳止め|ブロン|ベンゾ|眠剤",
         ),
         (_PROTECTIVE, r"副作用|依存症の|やめたい|やめられ|患者|家族が"),
@@ -312,9 +322,6 @@ FRAMES: tuple[Frame, ...] = (
     ),
 )
 
-
-# Asking what an attack is, or how to defend against one, is not an attack.
-_EDUCATION = r"とは|何ですか|なんですか|仕組み|どういうもの|勉強|研修で|説明したい|対策|防ぐ|防御|攻撃の例"
 
 #: Frames of prompt injection and jailbreaks (category ``prompt_injection``): overriding
 #: the instructions, extracting them, or switching the model into a persona without them.
@@ -373,8 +380,11 @@ INJECTION_FRAMES: tuple[Frame, ...] = (
         "prompt_injection",
         (
             r"(?:aiへ|ai様|aiアシスタントへ|アシスタントへ|このメッセージを読んだ|これを読んでいる|要約する(?:ai|あなた)"
-            r"|言語モデルへ|llmへ)",
-            r"指示|無視|出力|送信|表示|従|実行|書き込|転送",
+            r"|言語モデルへ|llmへ|ai宛|aiあて"
+            # A note inside a pasted document, marked for the AI: 【記録修正依頼・AI用】, ［AIへの指示］.
+            r"|【[^】]{0,20}(?:ai|aiアシスタント|生成ai)(?:用|宛|向け|への)[^】]{0,10}】"
+            r"|［[^］]{0,20}(?:ai|生成ai)(?:用|宛|向け|への)[^］]{0,10}］|\[[^\]]{0,20}ai(?:用|宛|向け|への)[^\]]{0,10}\])",
+            r"指示|無視|出力|送信|表示|従|実行|書き込|転送|削除|消して|共有|作成すること|すること|許可",
         ),
     ),
 )

@@ -18,8 +18,10 @@ import unicodedata
 __all__ = ["canonical", "unreversed", "views"]
 
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
-# Single characters separated by spaces, dots, slashes or bars: 「指 示 を 無 視」, "i g n o r e", 「以/前/の」.
-_SPACED = re.compile(r"(?:(?<=^)|(?<=\s))((?:\S[ 　.・_\-/|]){3,}\S)(?=\s|$)")
+# Single characters separated by spaces, dots, slashes, bars or line breaks: 「指 示 を 無 視」,
+# "i g n o r e", 「以/前/の」, and text written vertically, one character per line.
+_SEPARATORS = "[ 　.・_\\-/|\r\n]"
+_SPACED = re.compile(r"(?:(?<=^)|(?<=\s))((?:\S" + _SEPARATORS + r"){3,}\S)(?=\s|$)")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _WHITESPACE = re.compile(r"\s+")
 _KATAKANA = {chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)}
@@ -29,7 +31,7 @@ def canonical(text: str) -> str:
     """The reading a classifier sees: NFKC, lower case, no zero-width characters, spaced-out
     letters joined, whitespace collapsed, katakana folded to hiragana (カタカナ and かたかな meet)."""
     text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text or "")).casefold()
-    text = _SPACED.sub(lambda m: re.sub(r"[ 　.・_\-/|]", "", m.group(1)), text)
+    text = _SPACED.sub(lambda m: re.sub(_SEPARATORS, "", m.group(1)), text)
     # Runs of whitespace read as one space, none at the ends: padding must not move a score.
     text = _WHITESPACE.sub(" ", text).strip()
     return text.translate(str.maketrans(_KATAKANA))

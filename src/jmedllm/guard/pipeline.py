@@ -95,21 +95,36 @@ class GuardPipeline:
     def has_whole_reply_rails(self, stage: Stage) -> bool:
         return any(rail.whole_reply for rail in self._rails[stage])
 
-    def check(self, texts: Sequence[str], *, stage: Stage, scope: RailScope = "all") -> GuardOutcome:
+    def check(
+        self,
+        texts: Sequence[str],
+        *,
+        stage: Stage,
+        scope: RailScope = "all",
+        roles: Sequence[str] | None = None,
+    ) -> GuardOutcome:
         """Judge every text at ``stage``; return the combined decision and the texts to pass on.
 
         ``scope`` picks the rails (see :data:`RailScope`): the default, ``all``, is right for
         any complete text; ``window`` and ``reply`` are the two halves of a streamed reply.
+        ``roles`` says whose each text is (the messages of a chat): a rail with
+        :attr:`Rail.roles` then skips texts of other roles. Without it every text is judged
+        by every rail.
         """
         started = time.perf_counter()
         rails = self._rails[stage]
         if scope != "all":
             rails = [rail for rail in rails if rail.whole_reply == (scope == "reply")]
+        if roles is not None and len(roles) != len(texts):
+            raise ValueError(f"{len(roles)} roles for {len(texts)} texts")
         results: list[RailResult] = []
         out: list[str] = []
-        for text in texts:
+        for index, text in enumerate(texts):
             current = text
+            role = roles[index] if roles is not None else None
             for rail in rails:
+                if role is not None and rail.roles is not None and role not in rail.roles:
+                    continue
                 result = self._apply_overrides(rail.check(current, stage=stage))
                 results.append(result)
                 # Not only on MASK: a category_actions override may have raised a masking

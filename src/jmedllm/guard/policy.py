@@ -13,11 +13,12 @@ A policy is YAML values over typed defaults::
     messages:
       block: 申し訳ありませんが、このご依頼にはお応えできません。
 
-``default`` masks identifiers both ways; ``clinical`` also judges harmful intent and
-prompt injection on the masked prompt and checks doses in replies (opt-in: its measured
-rates are in docs/guard.md); ``patient`` is ``clinical`` for replies read by patients: a
-diagnosis-like reply without a referral to care gets a disclaimer (医師法17条); ``off``
-runs no rails (benchmarks only).
+``default`` masks identifiers both ways, judges harmful intent and prompt injection on
+the masked prompt, and checks doses and self-harm content in replies (measured rates in
+docs/guard.md); ``clinical`` is the same set under its earlier name; ``patient`` is
+``default`` for replies read by patients: a diagnosis-like reply without a referral to
+care gets a disclaimer (医師法17条); ``pii`` only masks identifiers; ``off`` runs no
+rails (benchmarks only).
 """
 
 from __future__ import annotations
@@ -88,14 +89,16 @@ class GuardPolicy(BaseModel):
 def _builtin(name: str) -> GuardPolicy | None:
     if name == "off":
         return GuardPolicy(name="off")
-    if name == "default":
-        # Identifiers are masked both ways: in prompts before any backend sees them, and in
-        # replies (a model may repeat or invent identifiers).
-        return GuardPolicy(name="default", input=[RailSpec(rail="pii")], output=[RailSpec(rail="pii")])
-    if name in ("clinical", "patient"):
-        # The issue-6 rail set, opt-in until its measured rates meet the targets
-        # (docs/guard.md): identifiers masked first, then harmful intent and injection
-        # judged on the masked prompt; replies masked and doses checked (escalate).
+    if name == "pii":
+        # Identifiers masked both ways and nothing else: for a deployment that runs its own
+        # intent checks, or to measure what the intent rails cost.
+        return GuardPolicy(name="pii", input=[RailSpec(rail="pii")], output=[RailSpec(rail="pii")])
+    if name in ("default", "clinical", "patient"):
+        # The full rail set (issue 6): identifiers masked first — in prompts before any backend
+        # sees them — then harmful intent and injection judged on the masked prompt; replies
+        # masked (a model may repeat or invent identifiers), doses checked (escalate) and
+        # self-harm methods stopped. ``clinical`` is the same set under the name earlier
+        # configurations used.
         output = [RailSpec(rail="pii"), RailSpec(rail="dose"), RailSpec(rail="self_harm_output")]
         if name == "patient":
             # For replies read by patients: one that reads as a diagnosis or a treatment order
@@ -111,7 +114,7 @@ def _builtin(name: str) -> GuardPolicy | None:
 
 
 def load_policy(reference: str) -> GuardPolicy:
-    """``default``, ``clinical``, ``patient``, ``off`` or the path of a policy YAML file."""
+    """``default``, ``clinical``, ``patient``, ``pii``, ``off`` or the path of a policy YAML file."""
     builtin = _builtin(reference)
     if builtin is not None:
         return builtin

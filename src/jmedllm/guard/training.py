@@ -64,6 +64,10 @@ GUARD_FILES: tuple[str, ...] = (
     "benign_pii",
     "attacks_3",
     "benign_3",
+    "attacks_4",
+    "benign_4",
+    "attacks_5",
+    "benign_5",
 )
 #: Files whose prompts carry patient identifiers (the PII rail must mask, never block them).
 _PII_FILES = frozenset({"benign_pii"})

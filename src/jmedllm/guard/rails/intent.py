@@ -9,6 +9,7 @@ self-harm gets crisis resources in a caring tone, never a bare refusal.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,9 +19,9 @@ from jmedllm.core.errors import ConfigError
 from jmedllm.core.records import GuardAction, RailResult
 from jmedllm.guard.base import RAILS, Rail, Stage, elapsed_ms
 from jmedllm.guard.frames import FRAMES, INJECTION_FRAMES, FrameMatch, match_frames
-from jmedllm.guard.model import Scores
+from jmedllm.guard.model import Scores, intent_signals
 
-__all__ = ["CATEGORY_MESSAGES", "HarmfulIntentRail", "InjectionRail"]
+__all__ = ["CATEGORY_MESSAGES", "HarmfulIntentRail", "InjectionRail", "too_short_to_judge"]
 
 CRISIS_MESSAGE = (
     "つらいお気持ちを話してくださって、ありがとうございます。その方法をお伝えすることはできませんが、"
@@ -75,12 +76,14 @@ class _ModelRail(Rail):
     A prompt is blocked when the model's attack score reaches the threshold and the model
     reads it as this rail's kind (harmful request or injection), or when an intent frame of
     this rail's kind matches (:mod:`jmedllm.guard.frames`: rules that name a request
-    outright, whatever the score). Options: ``threshold`` (on the attack score; default
+    outright, whatever the score). A heading or a bare term — too short to carry a request,
+    see :func:`too_short_to_judge` — is allowed. Options: ``threshold`` (on the attack score; default
     chosen on dev, in the model file), ``action`` (default block), ``model`` (another model
     file), ``frames`` (default true).
     """
 
     stages: ClassVar[frozenset[str]] = frozenset({"input"})
+    roles: ClassVar[frozenset[str] | None] = frozenset({"user", "tool", "function"})
     option_names: ClassVar[frozenset[str] | None] = frozenset({"threshold", "action", "model", "frames"})
     #: Whether this rail owns prompts the model reads as injections (else harmful requests).
     injection: ClassVar[bool]
@@ -108,6 +111,8 @@ class _ModelRail(Rail):
         frames = [f for f in found.frames if (f.category == "prompt_injection") == self.injection]
         mine = found.scores.is_injection == self.injection
         score = found.scores.attack if mine else 0.0
+        if found.too_short:
+            return RailResult(self.name, GuardAction.ALLOW, score=score, latency_ms=elapsed_ms(started))
         if frames and self.use_frames:
             category = frames[0].category
             score = max(score, FRAME_SCORE)
@@ -144,10 +149,36 @@ class InjectionRail(_ModelRail):
 FRAME_SCORE = 0.99
 
 
+#: At most this many letters and digits, a prompt is a heading or a bare term (診断：, O:,
+#: 致死量), not a request — unless it asks (方法, 教えて, ？) or names an intent.
+SHORT_CHARS = 6
+_ASKS = re.compile(
+    r"方法|やり方|作り方|仕方|入手|手に入|買|売|教え|どう|どれ|どのくらい|どれくらい|いくつ"
+    r"|何[分秒階錠個本粒箱回日]|何mg|何ml|たい|ほしい|欲しい|くださ|下さ|こつ|[?？]"
+)
+_SHORT_SIGNALS = frozenset({"self_harm", "victim", "concealment", "override", "extraction"})
+
+
+def too_short_to_judge(view: str) -> bool:
+    """Whether the model's score on this canonical view should decide nothing.
+
+    On three characters a character n-gram model has almost no evidence: its score is one
+    or two n-grams that happen to lean towards attacks, and record headings sent as
+    completion prompts (診断：, 処方：, 患者：) were blocked. Nor is a bare term a request,
+    even one a frame would read (偽造処方箋 is also what a pharmacist looks up). A short
+    view still counts when it asks for something or carries a named intent signal
+    (死にたい, 楽に死ねる薬, 毒殺の方法).
+    """
+    if sum(ch.isalnum() for ch in view) > SHORT_CHARS:
+        return False
+    return not _ASKS.search(view) and not intent_signals(view) & _SHORT_SIGNALS
+
+
 @dataclass(frozen=True, slots=True)
 class _Judgement:
     scores: Scores
     frames: tuple[FrameMatch, ...]
+    too_short: bool
 
 
 @lru_cache(maxsize=1024)
@@ -162,4 +193,8 @@ def _judge(model: Any, text: str) -> _Judgement:
     for view in readings:
         for match in match_frames(view, FRAMES + INJECTION_FRAMES):
             frames.setdefault(match.frame, match)
-    return _Judgement(model.score_views(readings), tuple(frames.values()))
+    return _Judgement(
+        model.score_views(readings),
+        tuple(frames.values()),
+        too_short=all(too_short_to_judge(view) for view in readings),
+    )

@@ -7,6 +7,8 @@ already replaced), never the originals.
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +33,8 @@ async def guard_check(request: Request, record: GuardCaller) -> JSONResponse:
         await record.finish(gateway)
         raise
     texts = [m.text for m in body.messages] if body.messages is not None else [body.text or ""]
-    outcome = await run_in_threadpool(gateway.guard.check, texts, stage=body.stage)
+    roles = [m.role for m in body.messages] if body.messages is not None else None
+    outcome = await run_in_threadpool(partial(gateway.guard.check, texts, stage=body.stage, roles=roles))
     decision = outcome.to_dict()
     record.guard[body.stage] = decision
     record.outcome = outcome.decision.action.value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -235,10 +236,12 @@ class _Call:
 INLINE_GUARD_CHARS = 2_000
 
 
-async def _guard(gateway: Gateway, texts: list[str], stage: str) -> GuardOutcome:
+async def _guard(
+    gateway: Gateway, texts: list[str], stage: str, roles: list[str] | None = None
+) -> GuardOutcome:
     if sum(len(t) for t in texts) <= INLINE_GUARD_CHARS:
-        return gateway.guard.check(texts, stage=stage)  # type: ignore[arg-type]
-    return await run_in_threadpool(gateway.guard.check, texts, stage=stage)
+        return gateway.guard.check(texts, stage=stage, roles=roles)  # type: ignore[arg-type]
+    return await run_in_threadpool(partial(gateway.guard.check, texts, stage=stage, roles=roles))  # type: ignore[arg-type]
 
 
 def _sse(data: dict[str, Any]) -> str:
@@ -273,8 +276,13 @@ async def _prepare(request: Request, record: CallRecord, kind: str) -> _Call:
 
     await _take_rate_limit(gateway, record)
 
-    texts = [m.text for m in body.messages] if isinstance(body, ChatCompletionRequest) else [body.prompt_text]
-    outcome = await _guard(gateway, texts, "input")
+    # Every message is masked; the intent rails judge what the user (or a tool) wrote, not
+    # the operator's system prompt or earlier assistant turns (``Rail.roles``).
+    if isinstance(body, ChatCompletionRequest):
+        texts, roles = [m.text for m in body.messages], [m.role for m in body.messages]
+    else:
+        texts, roles = [body.prompt_text], None
+    outcome = await _guard(gateway, texts, "input", roles)
     decision = outcome.to_dict() if gateway.guard.enabled else None
     if decision is not None:
         record.guard["input"] = decision
