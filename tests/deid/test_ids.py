@@ -433,6 +433,10 @@ def test_pathological_inputs_stay_fast(raw: str) -> None:
         (InsuranceIdRecognizer, "公費負担者番号（変更後）：38172604", "38172604"),
         (PatientIdRecognizer, "患者番号（旧）：Z00917", "Z00917"),
         (OtherIdRecognizer, "照会番号：K5-検-00317", "K5-検-00317"),
+        # a kana or kanji prefix before a hyphen is part of the code (blind set 3)
+        (OtherIdRecognizer, "照会番号：検-00317", "検-00317"),
+        (OtherIdRecognizer, "母子健康手帳番号 中野-R4-03117", "中野-R4-03117"),
+        (InsuranceIdRecognizer, "保険証番号 テスト-000123", "テスト-000123"),
         (PatientIdRecognizer, "Hospital No. TQMC-0071123", "TQMC-0071123"),
         (PatientIdRecognizer, "Chart #: 5580213", "5580213"),
         (PatientIdRecognizer, "Prontuário: 2023-00417", "2023-00417"),
@@ -461,7 +465,6 @@ def test_recall_rules_find_ids(recognizer: type[Recognizer], raw: str, expected:
         (OtherIdRecognizer, "Reference range 3.5-5.0"),
         (OtherIdRecognizer, "XRef 12345"),
         (InsuranceIdRecognizer, "Group 3 patients"),
-        (OtherIdRecognizer, "照会番号：検-00317"),  # the code must start with a letter or digit
     ],
 )
 def test_recall_rules_leave_non_ids(recognizer: type[Recognizer], raw: str) -> None:

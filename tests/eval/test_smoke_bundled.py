@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # a real model on every smoke task: ~4 min alone, far more on a shared machine
 def test_smoke_suite_on_the_bundled_model_end_to_end(tmp_path: Path) -> None:
     config = yaml.safe_load((REPO / "configs" / "eval" / "smoke.yaml").read_text())
     config.update(output_dir=str(tmp_path / "run"), data_dir=str(FIXTURES), limit=2)

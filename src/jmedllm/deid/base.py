@@ -95,6 +95,7 @@ RECOGNIZERS: Registry[type[Recognizer]] = Registry(
         "jmedllm.deid.recognizers.ids",
         "jmedllm.deid.recognizers.names",
         "jmedllm.deid.recognizers.facilities",
+        "jmedllm.deid.recognizers.tables",
         "jmedllm.deid.recognizers.neural",
     ),
 )

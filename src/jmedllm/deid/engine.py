@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from operator import itemgetter
+from typing import Any
 
 from jmedllm.core.jatext.normalization import normalize
 from jmedllm.core.records import Span
+from jmedllm.deid import protect
 from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 from jmedllm.deid.config import DeidConfig
 
@@ -45,6 +47,9 @@ class PhiAnalyzer:
         self.recognizers: list[tuple[str, Recognizer]] = [
             (name, RECOGNIZERS.get(name)(self.config)) for name in self._selected()
         ]
+        # Looked up once: the registry lookups cost more than the overlap resolution itself.
+        self._priority = {name: type(recognizer).priority for name, recognizer in self.recognizers}
+        self._wanted = frozenset(self.config.labels)
 
     def _selected(self) -> list[str]:
         cfg = self.config
@@ -60,43 +65,63 @@ class PhiAnalyzer:
     def analyze(self, text: str) -> list[Span]:
         """PHI spans of ``text``, sorted, non-overlapping, with offsets into ``text``."""
         normalized, offsets = normalize(text)
-        spans = self.analyze_normalized(normalized)
+        found = self._find(normalized)
         if offsets.is_identity:
-            return spans
+            return [Span(*raw) for raw in found]
+        to_original = offsets.to_original
         mapped = []
-        for span in spans:
-            start, end = offsets.to_original(span.start, span.end)
-            mapped.append(Span(start, end, span.label, span.score, span.source))
+        for start, end, label, score, source in found:
+            start, end = to_original(start, end)
+            mapped.append(Span(start, end, label, score, source))
         return mapped
 
     def analyze_normalized(self, normalized: str) -> list[Span]:
         """The same on text that is already normalised; offsets index ``normalized``."""
+        return [Span(*raw) for raw in self._find(normalized)]
+
+    def _find(self, normalized: str) -> list[_Raw]:
+        """The final spans on ``normalized`` as plain tuples.
+
+        Intermediate spans stay tuples and only the survivors become :class:`Span` objects:
+        a frozen, validated dataclass costs about a microsecond to build, and the rules
+        find several candidates per identifier (overlaps, parts merged later).
+        """
         context = TextContext(normalized, options=self.config.options)
-        found: list[Span] = []
-        wanted = set(self.config.labels)
-        min_score = self.config.min_score
+        found: list[_Raw] = []
+        wanted, min_score = self._wanted, self.config.min_score
         for name, recognizer in self.recognizers:
             for span in recognizer.analyze(context):
                 if span.label in wanted and span.score >= min_score:
-                    # A new Span rather than dataclasses.replace: this is the hot path.
-                    found.append(Span(span.start, span.end, span.label, span.score, name))
-        if self.config.protect_terms and found:
-            from jmedllm.deid.protect import find_protected_terms
+                    found.append((span.start, span.end, span.label, span.score, name))
+        # Protected terms only ever remove name-like spans: without one, nothing to look for.
+        if self.config.protect_terms and any(map(_NAME_LIKE.__contains__, map(itemgetter(2), found))):
+            protected = protect.find_protected_terms(context, self.config.extra_protected_terms)
+            found = _drop_protected(found, protected)
+        return _merge_adjacent(_resolve_overlaps(found, self._priority), normalized)
 
-            found = drop_protected(found, find_protected_terms(context, self.config.extra_protected_terms))
-        return merge_adjacent(resolve_overlaps(found), normalized)
+
+#: A span inside the engine: (start, end, label, score, source).
+_Raw = tuple[int, int, str, float, str]
 
 
 def drop_protected(spans: Iterable[Span], protected: Sequence[tuple[int, int]]) -> list[Span]:
     """Drop name-like spans that lie inside a protected medical term (橋本 in 橋本病)."""
+    spans = list(spans)
+    raw = [(s.start, s.end, s.label, k) for k, s in enumerate(spans)]
+    return [spans[r[3]] for r in _drop_protected(raw, protected)]
+
+
+def _drop_protected(spans: Sequence[Any], protected: Sequence[tuple[int, int]]) -> list[Any]:
+    """:func:`drop_protected` of tuples ``(start, end, label, ...)``."""
     if not protected:
         return list(spans)
     starts = [p[0] for p in protected]
     kept = []
     for span in spans:
-        if span.label in _NAME_LIKE:
-            i = bisect_left(starts, span.start + 1) - 1
-            if i >= 0 and protected[i][0] <= span.start and span.end <= protected[i][1]:
+        if span[2] in _NAME_LIKE:
+            start = span[0]
+            i = bisect_left(starts, start + 1) - 1
+            if i >= 0 and protected[i][0] <= start and span[1] <= protected[i][1]:
                 continue
         kept.append(span)
     return kept
@@ -111,17 +136,26 @@ def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
     priority = {
         name: RECOGNIZERS.get(name).priority for name in {s.source for s in spans if s.source in RECOGNIZERS}
     }
-    ordered = sorted(spans, key=lambda s: (-(s.end - s.start), -priority.get(s.source, 0), -s.score, s.start))
-    kept: list[Span] = []
+    raw = [(s.start, s.end, s.label, s.score, s.source, k) for k, s in enumerate(spans)]
+    return [spans[r[5]] for r in _resolve_overlaps(raw, priority)]
+
+
+def _resolve_overlaps(spans: Sequence[Any], priority: dict[str, int]) -> list[Any]:
+    """:func:`resolve_overlaps` of tuples ``(start, end, label, score, source, ...)``; the
+    sort is stable, so equal keys keep their order."""
+    get = priority.get
+    ordered = sorted(spans, key=lambda s: (s[0] - s[1], -get(s[4], 0), -s[3], s[0]))
+    kept: list[Any] = []
     starts: list[int] = []
     for span in ordered:
-        i = bisect_left(starts, span.start)
-        if i > 0 and kept[i - 1].end > span.start:
+        start = span[0]
+        i = bisect_left(starts, start)
+        if i > 0 and kept[i - 1][1] > start:
             continue
-        if i < len(kept) and kept[i].start < span.end:
+        if i < len(kept) and kept[i][0] < span[1]:
             continue
         kept.insert(i, span)
-        starts.insert(i, span.start)
+        starts.insert(i, start)
     return kept
 
 
@@ -129,21 +163,24 @@ def merge_adjacent(spans: Sequence[Span], text: str) -> list[Span]:
     """Merge neighbouring spans of one mergeable label separated by nothing, a space, or a
     ``・`` between katakana (ジョン・スミス); a ``・`` between kanji separates two people
     (山田 太郎・山田 花子) and stays outside."""
-    merged: list[Span] = []
+    raw = [(s.start, s.end, s.label, s.score, s.source) for s in spans]
+    return [Span(*r) for r in _merge_adjacent(raw, text)]
+
+
+def _merge_adjacent(spans: Sequence[_Raw], text: str) -> list[_Raw]:
+    """:func:`merge_adjacent` of ``_Raw`` tuples."""
+    merged: list[_Raw] = []
     for span in spans:
         if merged:
             last = merged[-1]
-            gap = text[last.end : span.start]
-            if (
-                last.label == span.label
-                and span.label in MERGEABLE_LABELS
-                and len(gap) <= 1
-                and (
-                    gap in ("", " ")
-                    or (gap == "・" and _katakana(text[last.end - 1]) and _katakana(text[span.start]))
-                )
-            ):
-                merged[-1] = replace(last, end=span.end, score=max(last.score, span.score))
-                continue
+            label = span[2]
+            if last[2] == label and label in MERGEABLE_LABELS:
+                lend, start = last[1], span[0]
+                gap = text[lend:start]
+                if len(gap) <= 1 and (
+                    gap in ("", " ") or (gap == "・" and _katakana(text[lend - 1]) and _katakana(text[start]))
+                ):
+                    merged[-1] = (last[0], span[1], label, max(last[3], span[3]), last[4])
+                    continue
         merged.append(span)
     return merged

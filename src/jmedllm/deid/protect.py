@@ -52,7 +52,8 @@ TERM_WORDS: tuple[str, ...] = tuple(
 _JOINERS = frozenset("・-=")
 _KATAKANA_WORD = re.compile(f"[{KATAKANA}]+")
 # Katakana names UniDic cuts into odd pieces (シャ|ルコ|ー・マリー): the whole run counts.
-_KATAKANA_RUN_BACK = re.compile(f"[{KATAKANA}]+(?:[・=\\-][{KATAKANA}]+)*\\Z")
+# (one katakana written out before the repetition, so that the search skips ahead to katakana)
+_KATAKANA_RUN_BACK = re.compile(f"[{KATAKANA}][{KATAKANA}]*(?:[・=\\-][{KATAKANA}]+)*\\Z")
 _LATIN_NAME = re.compile("[A-Z][a-z]+")
 
 

@@ -101,7 +101,9 @@ _TITLE_CASE = re.compile("[A-Z][a-z]+")
 _OTHER_FORM = re.compile(r"(?: ?(?:様|さま|さん|氏|殿))? ?(?:\( ?|/ ?)")
 _PERSON_FIELD = re.compile(f"[者医師帯勤当係番長士員手直記録責名宛人][ ]?:[ ]?(?=[{KANJI}])")
 _FIELD_END = re.compile(r"[ ]?(?:\n|$|[(、,。/]| {2})")
-_KATAKANA_FULL = re.compile(f"[{KATAKANA}]{{2,}}(?:・[{KATAKANA}]{{2,}})+(?![{KATAKANA}・])")
+# [{KATAKANA}]{2,} written as one katakana and a repetition: re skips ahead to katakana only
+# when the pattern does not start with a repetition.
+_KATAKANA_FULL = re.compile(f"[{KATAKANA}][{KATAKANA}]+(?:・[{KATAKANA}]{{2,}})+(?![{KATAKANA}・])")
 _KATAKANA_OR_DOT = re.compile(f"[{KATAKANA}・]")
 # What every match of _KATAKANA_FULL holds (a cheap test before the costly scan): katakana,
 # ・ and katakana, written ・ first so that re skips ahead to the (rare) ・.
@@ -372,9 +374,12 @@ class _Scan:
             nxt = i + step
             if not 0 <= nxt < n:
                 break
-            gap = text[ends[nxt] : starts[i]] if backward else text[ends[i] : starts[nxt]]
-            if gap == "" or (gap == " " and not spaced):
-                spaced = spaced or gap == " "
+            # The gap between the two tokens must be nothing, or one space (once).
+            a, b = (ends[nxt], starts[i]) if backward else (ends[i], starts[nxt])
+            if a == b:
+                i = nxt
+            elif b - a == 1 and not spaced and text[a] == " ":
+                spaced = True
                 i = nxt
             else:
                 break
@@ -549,24 +554,22 @@ class _Scan:
         return None
 
     # -- cue scans ----------------------------------------------------------------------
-    def before_cue(self, pos: int, level: int) -> Iterator[tuple[int, int, float]]:
-        """Names ending right before an honorific or title that starts at ``pos``."""
+    # The cue scans find at most one name each: they return it (or None) rather than
+    # generate it, which spares a generator per cue.
+    def before_cue(self, pos: int, level: int) -> tuple[int, int, float] | None:
+        """The name ending right before an honorific or title that starts at ``pos``."""
         text = self.text
         end = pos - 1 if pos > 0 and text[pos - 1] == " " else pos
         if end <= 0:
-            return
+            return None
         if text[end - 1].isascii():
             # (a romaji name ends with a letter, ' or -: the costly search only then)
             m = _ROMAJI_BACK.search(text, max(0, end - 60), end) if text[end - 1] in _ROMAJI_LAST else None
-            hit = self._romaji(m.start(), end, strict=False) if m else None
-            if hit:
-                yield hit
-            return
+            return self._romaji(m.start(), end, strict=False) if m else None
         given = self.kana_given(end, backward=True)
         if given is not None:  # 山田くみ子さん, 山田 トメ様: a kanji surname may precede
             sei = self.kanji_name(given - (text[given - 1 : given] == " "), backward=True, level=level)
-            yield (sei[0] if sei else given), end, 0.9
-            return
+            return (sei[0] if sei else given), end, 0.9
         kana = (
             _KANA_RUN_BACK.search(text, max(0, end - 40), end) if text[end - 1] in _KATAKANA_CHARS else None
         )
@@ -577,49 +580,42 @@ class _Scan:
                 sei = self.kanji_name(k - 1, backward=True, level=1)
                 if sei:  # 金 ミンジュン様: a kanji surname before a katakana given name
                     hit = sei[0], end, 0.85
-            if hit:
-                yield hit
-            return
+            return hit
         name = self.kanji_name(end, backward=True, level=level)
         if name:
-            yield self.surname_before(*name), name[1], 0.9 if level else 0.85
-        elif level == 0 and self.ending_at(end) < 0 and _KANJI_RUN.match(text, end - 1, end):
+            return self.surname_before(*name), name[1], 0.9 if level else 0.85
+        if level == 0 and self.ending_at(end) < 0 and _KANJI_RUN.match(text, end - 1, end):
             # The honorific was cut into the name's last token (陽|向く|ん, 石川 舞|殿): the
             # head of that token ends the name, and the name may go on before it.
             i = bisect_right(self.tokens.starts, end - 1) - 1
             head = text[self.tokens.starts[i] : end]
             if head in _STOP or not all(c in self.lex.name_kanji for c in head):
-                return
+                return None
             head_start = self.tokens.starts[i]
             before = self.kanji_name(
                 head_start - (text[head_start - 1 : head_start] == " "), backward=True, level=0
             )
             start = before[0] if before else self.tokens.starts[i]
             if end - start >= 2:
-                yield start, end, 0.75
+                return start, end, 0.75
+        return None
 
-    def after_cue(self, pos: int, level: int, form: bool = False) -> Iterator[tuple[int, int, float]]:
-        """Names right after a role, relation or label that ends at ``pos``; ``form``: the
+    def after_cue(self, pos: int, level: int, form: bool = False) -> tuple[int, int, float] | None:
+        """The name right after a role, relation or label that ends at ``pos``; ``form``: the
         cue is a form field (氏名：), after which even a hiragana word is a name."""
         text = self.text
         if text[pos : pos + 1] in _FWD_SKIP_FIRST:
             pos = _FWD_SKIP.match(text, pos).end()  # type: ignore[union-attr]
         if pos >= len(text):
-            return
+            return None
         if text[pos].isascii():
             m = _ROMAJI_FWD.match(text, pos)
-            hit = self._romaji(pos, m.end(), strict=level > 0) if m else None
-            if hit:
-                yield hit
-            return
+            return self._romaji(pos, m.end(), strict=level > 0) if m else None
         kana = _KANA_RUN_FWD.match(text, pos) if text[pos] in _KATAKANA_CHARS else None
         if kana and _KATAKANA_CHAR.match(text, pos - 1 if pos else 0, pos):
-            return  # ドクター|カー: a katakana cue glued to katakana is one word
+            return None  # ドクター|カー: a katakana cue glued to katakana is one word
         if kana and self.ending_at(kana.end()) >= 0:
-            hit = self._katakana(pos, kana.end(), need_name=level > 0)
-            if hit:
-                yield hit
-            return
+            return self._katakana(pos, kana.end(), need_name=level > 0)
         name = self.kanji_name(pos, backward=False, level=level)
         if name is None and level:
             loose = self.kanji_name(pos, backward=False, level=0)
@@ -628,15 +624,14 @@ class _Scan:
             elif loose and self.kana_given(loose[1] + (text[loose[1] : loose[1] + 1] == " "), backward=False):
                 name = loose  # 院長 金 さくら: the given name vouches for the surname
         if name is None and (full := self.full_name_at(pos)):
-            yield full[0], full[1], 0.85  # 担当医 廿日出 拓海: the given name vouches
-            return
+            return full[0], full[1], 0.85  # 担当医 廿日出 拓海: the given name vouches
         if name is None:
             hira = _HIRAGANA_NAME.match(text, pos) if form else None
             if hira and hira.group() not in _NOT_HIRAGANA_NAME and len(hira.group()) >= 3:
-                yield pos, hira.end(), 0.8  # 患者名：いちのせ まさお — hiragana after a form label
-            elif (given := self.kana_given(pos, backward=False)) is not None:
-                yield pos, given, 0.85
-            return
+                return pos, hira.end(), 0.8  # 患者名：いちのせ まさお — hiragana after a form label
+            if (given := self.kana_given(pos, backward=False)) is not None:
+                return pos, given, 0.85
+            return None
         if text[name[1] - 1] in "殿様" and name[1] - name[0] > 2:
             name = (name[0], name[1] - 1)  # 山田 拓|真殿: the honorific glued into a token
         end = name[1]
@@ -644,13 +639,12 @@ class _Scan:
         more = self.kana_given(spaced, backward=False)
         if more is None and spaced > end and (level == 0 or self.is_surname(*name)):
             more = self.kana_given_loose(spaced)  # 氏名：九十九 キミヱ
-        yield name[0], more or end, 0.9 if level else 0.85
+        return name[0], more or end, 0.9 if level else 0.85
 
-    def self_introduction(self, pos: int) -> Iterator[tuple[int, int, float]]:
+    def self_introduction(self, pos: int) -> tuple[int, int, float] | None:
         """〇〇病院の山田です: a name between の and です (a caller introducing themselves)."""
-        for start, end, score in self.before_cue(pos, level=1):
-            if self.text[start - 1 : start] == "の":
-                yield start, end, score
+        hit = self.before_cue(pos, level=1)
+        return hit if hit is not None and self.text[hit[0] - 1 : hit[0]] == "の" else None
 
     def _katakana(self, start: int, end: int, need_name: bool) -> tuple[int, int, float] | None:
         words = re.split("[・= ]", self.text[start:end])
@@ -665,7 +659,7 @@ class _Scan:
             return None
         if need_name:
             lo, hi = self.starting_at(start), self.ending_at(end)
-            named = lo >= 0 and hi >= 0 and any(t.pos[2] == "人名" for t in self.tokens[lo : hi + 1])
+            named = lo >= 0 and hi >= 0 and any(p[2] == "人名" for p in self.tokens.pos[lo : hi + 1])
             if not (named or len(words) > 1 or any(w in self.lex.foreign for w in words)):
                 return None
         return start, end, 0.9

@@ -426,7 +426,9 @@ def _street_addresses(text: str) -> list[Span]:
 # --- postal code -------------------------------------------------------------------------------
 
 # Candidates are found by one cheap pattern; what stands before and after decides.
-_POSTAL_CODE = re.compile(r"[0-9]{3}-?[0-9]{4}")
+# The first digit is written out: re gives a pattern that starts with a repetition no
+# first-character set, and would try a match at every position instead of skipping ahead.
+_POSTAL_CODE = re.compile(r"[0-9][0-9]{2}-?[0-9]{4}")
 _POSTAL_BEFORE = re.compile(
     r"(?P<mark>〒 ?)$|(?P<labelled>郵便番号[ :は]*)$"
     r"|(?P<lead>(?:現?住所|ご住所|自宅|実家|本籍地?|居住地|所在地|宛先|送付先|送り先|届け?先|住居|Address)[ :/]*)$"

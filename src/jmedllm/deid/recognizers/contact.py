@@ -88,7 +88,9 @@ _BEFORE_BAD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs
 # 2-4-4 and similar hyphenated groups outside the numbering plan (no trunk 0, a local
 # part starting with 0): not dialable as written, but that is how numbers get mistyped or
 # test-generated, and nothing else in clinical text has this shape.
-_PHONE_SHAPE = re.compile(r"[0-9]{2,4}-[0-9]{2,4}-[0-9]{4}")
+# [0-9]{2,4}, the first digit written out so that the scan skips ahead to digits (re finds
+# no first-character set for a pattern that starts with a repetition).
+_PHONE_SHAPE = re.compile(r"[0-9][0-9]{1,3}-[0-9]{2,4}-[0-9]{4}")
 _FREE_DIAL_10 = ("0120", "0570", "0180", "0990")
 _MOBILE_11 = ("020", "050", "060", "070", "080", "090", "0800")
 

@@ -44,6 +44,7 @@ from typing import ClassVar
 from jmedllm.core.jatext.eras import find_dates
 from jmedllm.core.records import Span
 from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
+from jmedllm.deid.morphology import words_regex
 
 __all__ = ["AgeRecognizer", "DateRecognizer", "kanji_number"]
 
@@ -71,13 +72,28 @@ _RUN_SET = frozenset(
 )
 _RUN = re.compile(f"[{_RUN_CHARS}]*")
 # A core: 年 or 月, or the separator after a 西暦 year (2023/4) or a letter-era year (R5.4).
-_CORE = re.compile(r"[年月]|(?:1[89]|2[0-2])[0-9]{2}[./\-][0-9]|[MTSHRmtshr]\.?[0-9]{1,2}[./\-][0-9]")
+# Every alternative starts with a literal character: then re knows the characters a match
+# can start with and skips ahead to them (with a class or a group first, it tries a match
+# at every position of the text).
+_CORE = re.compile(
+    "|".join(
+        [
+            "年",
+            "月",
+            r"1[89][0-9]{2}[./\-][0-9]",
+            r"2[0-2][0-9]{2}[./\-][0-9]",
+            *(rf"{letter}\.?[0-9]{{1,2}}[./\-][0-9]" for letter in "MTSHRmtshr"),
+        ]
+    )
+)
 # English month names: "Mar 12, 1945", "12 March 2023", "March 2023".
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December|"
     "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 )
-_EN_MONTH = re.compile(rf"(?:{_MONTHS})\.?")  # word boundaries are checked in Python (ASCII only)
+# Word boundaries are checked in Python (ASCII only). A prefix trie: the longest name first
+# (March before Mar), as in the alternation above.
+_EN_MONTH = re.compile(rf"(?:{words_regex(_MONTHS.split('|'))})\.?")
 _EN_DAY_BEFORE = re.compile(r"(?<![0-9])(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?(?: (?:of )?|-)$")
 _EN_AFTER = re.compile(
     r" (?:(?:[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?(?![0-9]),? (?:19|20)[0-9]{2}|(?:[1-9]|[12][0-9]|3[01])"
@@ -92,7 +108,9 @@ _LETTER_YEAR = re.compile(r"[MTSHR](?<![A-Za-z0-9].)(?:元|[0-9]{1,2})(?:年|(?=
 # n/n and nn/n/n; whether they are dates is decided from their context.
 # Boundaries are checked in Python (_slashed_bounded): a look-behind first would stop sre
 # from skipping ahead to digits.
-_SLASHED = re.compile(r"(?P<a>[0-9]{1,2})/(?P<b>[0-9]{1,2})(?:/(?P<c>[0-9]{1,2}))?")
+# (?P<a>[0-9]{1,2}) written [0-9][0-9]? so that the scan can skip ahead to digits: re finds
+# no first-character set for a pattern that starts with a repetition.
+_SLASHED = re.compile(r"(?P<a>[0-9][0-9]?)/(?P<b>[0-9]{1,2})(?:/(?P<c>[0-9]{1,2}))?")
 _DATE_WORDS = (
     "入院|退院|受診|手術|生年月日|誕生日|初診|再診|来院|外来|発症|受傷|死亡|転院|検査|施行|"
     "日付|日時|予定|開始|終了|採血|撮影|実施|前回|次回|最終|紹介|月日"
@@ -207,13 +225,11 @@ _ROMANCE_MONTHS = (
     "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
     "Januar|Februar|März|Juni|Juli|Oktober|Dezember"
 )
-# Plain words in both cases (no [Jj] classes), so that sre skips ahead on their first letters.
+# Plain words in both cases (no [Jj] classes), so that sre skips ahead on their first letters;
+# as a prefix trie (longest word first, like the flat alternation sorted by length it
+# replaces), so that a letter that starts no month is rejected after one comparison.
 _ROMANCE_MONTH = re.compile(
-    "|".join(
-        sorted(
-            {w for m in _ROMANCE_MONTHS.split("|") for w in (m, m[0].upper() + m[1:])}, key=len, reverse=True
-        )
-    )
+    words_regex({w for m in _ROMANCE_MONTHS.split("|") for w in (m, m[0].upper() + m[1:])})
 )
 _ROMANCE_DAY_BEFORE = re.compile(r"(?<![0-9])(?:0?[1-9]|[12][0-9]|3[01])(?:º|°|er|\.)? (?:de )?$")
 _ROMANCE_YEAR_AFTER = re.compile(r"(?: de|,)? (?:19|20)[0-9]{2}(?![0-9])")

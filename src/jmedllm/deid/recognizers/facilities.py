@@ -292,7 +292,7 @@ class FacilityRecognizer(Recognizer):
                 if m.group("name") not in _HANGUL_GENERIC
             )
         options = context.options.get("names.facility", {}) if isinstance(context.options, dict) else {}
-        if options.get("wards", True):
+        if options.get("wards", True) and ("病棟" in text or "号室" in text):
             for m in _WARD_WORD.finditer(text):
                 ward = m.group() == "病棟"
                 before = (_WARD_BEFORE if ward else _ROOM_BEFORE).search(

@@ -202,7 +202,9 @@ class InstitutionIdRecognizer(Recognizer):
 
 # --- My Number -------------------------------------------------------------------------------
 
-_MY_NUMBER = re.compile(r"[0-9]{4}([ \-]?)[0-9]{4}\1[0-9]{4}")
+# The first digit written out: a leading repetition would leave re without a first-character
+# set, trying a match at every position instead of skipping ahead to digits.
+_MY_NUMBER = re.compile(r"[0-9][0-9]{3}([ \-]?)[0-9]{4}\1[0-9]{4}")
 _MY_NUMBER_CONTEXT = re.compile(r"マイナンバー|個人番号|[Mm]y ?[Nn]umber")
 # Labels of other numbers: a 12-digit run after these is theirs, not a My Number.
 _OTHER_NUMBER_CONTEXT = re.compile(
@@ -240,7 +242,10 @@ class MyNumberRecognizer(Recognizer):
 
 # --- insurance -------------------------------------------------------------------------------
 
-_NUMBER_VALUE = r"[A-Z]{0,2}[0-9]{6,10}|[0-9]{2,4}(?:[ \-][0-9]{2,6}){1,3}"
+# A kana or kanji prefix before a hyphen is part of the value: 保険証番号 テスト-000123.
+_NUMBER_VALUE = (
+    r"[A-Z]{0,2}[0-9]{6,10}|[0-9]{2,4}(?:[ \-][0-9]{2,6}){1,3}|[\u30a1-\u30fa\u4e00-\u9fff]{1,4}-[0-9]{3,10}"
+)
 # A form numbers repeated fields: 公費負担者番号① 15130727, 受給者番号(2): 7204134, 第1公費.
 _MARKER = r"(?:[ ]?(?:[\u2460-\u2473]|\([1-9]\)|第[1-9]|\([\u3041-\u30ff\u4e00-\u9fff]{1,5}\)))?"
 _INSURANCE = re.compile(
@@ -348,7 +353,7 @@ _CLOSE_SHAPES: dict[str, re.Pattern[str]] = {
     "手帳": re.compile(r"[ ]?(?:番号|No\.?)?[ :]*第?[ ]?(?P<v>[0-9]{3,12})(?![0-9])"),
 }
 _OTHER_CONTEXT = re.compile("|".join([*_CONTEXT_SHAPES, *_CLOSE_SHAPES]))
-_LETTER_CODE = re.compile(r"[A-Z]{2}[0-9]{7}(?:[0-9][A-Z]{2})?")
+_LETTER_CODE = re.compile(r"[A-Z][A-Z][0-9]{7}(?:[0-9][A-Z]{2})?")  # [A-Z]{2}, written out (see _MY_NUMBER)
 _LABEL_LETTERS = ("ID", "NO")
 
 # Generic labelled codes: <label word>番号/コード/No. followed by a code — 報告番号：IR-2024-0338,
@@ -374,7 +379,8 @@ _CODE_LABEL_CLINICAL = re.compile(
 # "-", "," or "/" between them, spaces only between digit groups.
 _CODE_VALUE = re.compile(
     r"\)?[ ]?(?:[:#=]|は)?[ ]?(?:[\u2460-\u2473]|\([1-9]\))?[ ]?第?"
-    r"(?P<v>[A-Za-z0-9](?:[A-Za-z0-9]|[\-,/](?=[A-Za-z0-9])|(?<=[0-9]) (?=[0-9]{2})"
+    # a kana or kanji prefix before a hyphen: 母子健康手帳番号 中野-R4-03117
+    r"(?P<v>(?:[\u30a1-\u30fa\u4e00-\u9fff]{1,4}-(?=[A-Za-z0-9]))?[A-Za-z0-9](?:[A-Za-z0-9]|[\-,/](?=[A-Za-z0-9])|(?<=[0-9]) (?=[0-9]{2})"
     # a kana or kanji part between hyphens: 照会番号：R6-照-00842
     r"|-[\u30a1-\u30fa\u4e00-\u9fff]{1,3}(?=-[A-Za-z0-9])){1,29})"
 )

@@ -41,9 +41,9 @@ The cue machinery, lexicons and patterns live in :mod:`._person_rules`.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from itertools import chain
+from itertools import accumulate, chain
 
 from jmedllm.core.jatext.normalization import normalize
 from jmedllm.core.records import Span
@@ -339,11 +339,26 @@ class _DocScan(_Scan):
             if name not in seen:
                 seen.add(name)
                 words.update(self._name_parts(start, end))
+        # Most occurrences lie inside a name already found (the name itself, to begin
+        # with), where another copy changes nothing: outermost() keeps the longer span, and
+        # of equal ones the best score. Only the others are looked at. ``reach[k]``: the
+        # furthest end of the found spans starting at or before ``begins[k]``.
+        best: dict[tuple[int, int], float] = {}
+        for s, e, score in found:
+            best[s, e] = max(score, best.get((s, e), score))
+        covered = sorted(best)
+        begins = [s for s, _e in covered]
+        reach = list(accumulate((e for _s, e in covered), max))
         for word in words:
             at = text.find(word)
             while at >= 0:
                 end = at + len(word)
-                if self._stands_alone(at, end):
+                if (at, end) in best:
+                    new = best[at, end] < 0.7
+                else:  # not found as such: new unless a longer span holds it
+                    k = bisect_right(begins, at) - 1
+                    new = k < 0 or reach[k] < end
+                if new and self._stands_alone(at, end):
                     yield at, end, 0.7
                 at = text.find(word, end)
 
@@ -455,7 +470,7 @@ class PersonRecognizer(Recognizer):
         if self._extra is not None:
             found.update((m.start(), m.end(), 1.0) for m in self._extra.finditer(text))
         scan = _DocScan(context, _lexicons())
-        found.update(self._cued(scan))
+        self._cued(scan, found)
         found.update(scan.cueless())
         found.update(scan.slots(found))
         found.update(scan.katakana_joined())
@@ -466,7 +481,8 @@ class PersonRecognizer(Recognizer):
         return [Span(s, e, "PERSON", score) for s, e, score in outermost(found)]
 
     @staticmethod
-    def _cued(scan: _Scan) -> Iterator[tuple[int, int, float]]:
+    def _cued(scan: _Scan, found: set[tuple[int, int, float]]) -> None:
+        """Add to ``found`` the names next to cue words (honorifics, roles, labels …)."""
         text = scan.text
         starts, ends = scan.tokens.starts, scan.tokens.ends
         n = len(starts)
@@ -488,36 +504,42 @@ class PersonRecognizer(Recognizer):
                     word in _KANA_HONORIFICS and _KANJI_RUN.match(text, start - 1 if start else 0, start)
                 ):
                     continue  # but 陽|向く|ん is 陽向くん
+            hit = None
             if word == "です":
-                yield from scan.self_introduction(start)
+                hit = scan.self_introduction(start)
             elif start and text[start - 1] == "(" and text[end : end + 1] == ")" and word in _ROLE_WORDS:
-                yield from scan.before_cue(start - 1, level=0)  # 加藤 零(看護師), 松本 和子(長女)
+                hit = scan.before_cue(start - 1, level=0)  # 加藤 零(看護師), 松本 和子(長女)
             elif word in _HONORIFICS and not (
                 word in _GLUE_SENSITIVE and _GLUED_AFTER.match(text, end) and text[end] not in _GLUE_OK
             ):
-                yield from scan.before_cue(start, level=0 if word in _SOFT_HONORIFICS else 1)
+                hit = scan.before_cue(start, level=0 if word in _SOFT_HONORIFICS else 1)
+            if hit is not None:
+                found.add(hit)
             if word in _LABELS:
                 sep = _LABEL_SEP.match(text, end)
                 if sep:
                     form = any(mark in sep.group() for mark in ":)「")  # 氏名：, (ふりがな), 氏名は「
-                    yield from _name_list(scan, sep.end(), level=0, form=form)
+                    _name_list(scan, sep.end(), 0, form, found)
             elif word in _DEPARTMENT_CUES:
                 if text[end : end + 1] == " ":  # 明星病院 内科 林 零: a signature line
-                    yield from scan.after_cue(end, level=1)
+                    hit = scan.after_cue(end, level=1)
+                    if hit is not None:
+                        found.add(hit)
             elif word in _ROLES or word in _RELATIONS:
                 # A role written as a form field (主治医：) is as strong as a label.
                 colon = _COLON.match(text, end) is not None
-                yield from _name_list(
-                    scan, end, level=0 if colon or word in _STRONG_BEFORE else 1, form=colon
-                )
+                _name_list(scan, end, 0 if colon or word in _STRONG_BEFORE else 1, colon, found)
 
 
-def _name_list(scan: _Scan, pos: int, level: int, form: bool) -> Iterator[tuple[int, int, float]]:
-    """Names after a cue, and more names listed after the first (出席者：山田、鈴木、佐藤)."""
+def _name_list(scan: _Scan, pos: int, level: int, form: bool, found: set[tuple[int, int, float]]) -> None:
+    """Add to ``found`` the name after a cue, and more names listed after the first
+    (出席者：山田、鈴木、佐藤)."""
     for _ in range(8):
-        hits = list(scan.after_cue(pos, level, form))
-        yield from hits
-        sep = _LIST_SEP.match(scan.text, max(h[1] for h in hits)) if hits else None
+        hit = scan.after_cue(pos, level, form)
+        if hit is None:
+            return
+        found.add(hit)
+        sep = _LIST_SEP.match(scan.text, hit[1])
         if sep is None:
             return
         pos = sep.end()
@@ -554,7 +576,8 @@ def _readings(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple
     (タカハシ カズコ(髙橋 和子), Yoshida Masaru / 𠮷田 勝) — but not a role in brackets:
     渡邉(MSW), 山田(ヘルパー)."""
     text, lex = scan.text, scan.lex
-    for start, end, _ in list(spans):
+    # One pass per span: the rules often find the same name several times (other scores).
+    for start, end in {(s, e) for s, e, _ in spans}:
         if text[end : end + 1] not in _READING_FIRST:  # neither _OTHER_FORM nor _READING_AFTER
             if start and end < len(text) and text[end] == ")":
                 b = _READING_BEFORE.search(text, max(0, start - 40), start)
@@ -564,7 +587,9 @@ def _readings(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple
         other = _OTHER_FORM.match(text, end)
         if other and _KANJI_WORD.match(text, other.end()):  # the kanji form, as after a label
             if _KANJI_RUN.search(text, start, end) is None:
-                for a, b, _score in scan.after_cue(other.end(), level=0):
+                hit = scan.after_cue(other.end(), level=0)
+                if hit is not None:
+                    a, b = hit[0], hit[1]
                     if ("(" not in other.group() or text[b : b + 1] == ")") and text[
                         a:b
                     ] not in _NOT_OTHER_FORM:

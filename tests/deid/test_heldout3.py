@@ -1,0 +1,57 @@
+"""The third blind set: written with other templates, rare names and CSV/FHIR exports.
+
+``fixtures/heldout3.txt`` was written without reading the engine, its lexicons, the
+synthetic templates or the first two sets' bodies (its header lists the conventions it
+adds). Its even-numbered documents (0-based) were then used to find what the engine
+misses — the dev half; the odd half has only ever been measured. Floors sit just under
+the measured figures, so a regression fails CI; the issue's target (recall ≥ 0.99) is
+not met on this set (docs/deid.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jmedllm.deid.evaluate import evaluate
+
+FIXTURE3 = Path(__file__).resolve().parent / "fixtures" / "heldout3.txt"
+
+
+def _heldout() -> Any:
+    path = Path(__file__).resolve().parent / "heldout.py"
+    spec = importlib.util.spec_from_file_location("_jmedllm_deid_heldout", path)
+    assert spec is not None and spec.loader is not None
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def halves() -> dict[str, Any]:
+    pytest.importorskip("fugashi")
+    from jmedllm.deid.engine import PhiAnalyzer
+
+    gold = _heldout().load_heldout(FIXTURE3)
+    analyzer = PhiAnalyzer()
+    out = {}
+    for name, part in (("dev", gold[0::2]), ("blind", gold[1::2])):
+        pred = [{"id": g["id"], "spans": analyzer.analyze(g["text"])} for g in part]
+        out[name] = evaluate(part, pred)
+    return out
+
+
+@pytest.mark.parametrize(("half", "recall"), [("dev", 0.92), ("blind", 0.85)])
+def test_heldout3_scores(halves: dict[str, Any], half: str, recall: float) -> None:
+    report = halves[half]
+    assert report.n_documents >= 31
+    assert report.char_recall >= recall, f"recall={report.char_recall}"
+    assert report.char_precision >= 0.97, f"precision={report.char_precision}"
+    assert report.protected_masked <= 0.02 * report.protected_total
