@@ -517,7 +517,7 @@ PROFILE_CATEGORIES = [
     ("API-key lookup (Store.authenticate)", "Store.authenticate"),
     ("guard input rail (GuardPipeline.check)", "GuardPipeline.check ("),
     ("guard output rail (GuardPipeline.check_text)", "GuardPipeline.check_text"),
-    ("upstream call (OpenAIBackend → httpx/httpcore)", "OpenAIBackend."),
+    ("upstream call (OpenAIBackend → aiohttp)", "OpenAIBackend."),
     ("JSON access log (logging)", "Logger."),
     ("metrics (prometheus_client)", "prometheus_client"),
     ("body read + pydantic validation (parse_body)", "parse_body"),

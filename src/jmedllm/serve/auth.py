@@ -5,13 +5,15 @@ Every route except the health probes declares the permission it needs with
 the store (keys are stored as SHA-256 hashes; revoked, expired and disabled users are
 refused), checks the role, and returns the request's :class:`CallRecord`. Refusals are
 audited too: failed access attempts are exactly what a hospital's review looks for.
+
+The generation endpoints are served before FastAPI's routing (``app.py``) and call
+:func:`authorise`, the dependency's body, directly.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +24,10 @@ from jmedllm.serve.db.store import AuthenticationError
 from jmedllm.serve.errors import ApiError
 from jmedllm.serve.patient import PATIENT_HEADER, patient_pseudonym
 from jmedllm.serve.roles import Permission, has_permission
+from jmedllm.serve.schemas import random_hex
+
+if TYPE_CHECKING:
+    from jmedllm.serve.gateway import Gateway
 
 __all__ = [
     "AdminCaller",
@@ -29,6 +35,7 @@ __all__ = [
     "GenerateCaller",
     "GuardCaller",
     "ModelsCaller",
+    "authorise",
     "bearer_token",
     "require",
 ]
@@ -48,7 +55,7 @@ def _endpoint(request: Request) -> str:
 
 
 def new_record(request: Request) -> CallRecord:
-    request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+    request_id = getattr(request.state, "request_id", None) or random_hex()
     record = CallRecord(request_id=request_id, endpoint=_endpoint(request), method=request.method)
     request.state.record = record
     return record
@@ -58,53 +65,61 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[CallRecord]
     """A dependency: authenticate the caller, check ``permission``, return the call's record."""
 
     async def dependency(request: Request) -> CallRecord:
-        gateway = request.app.state.gateway
-        record = new_record(request)
-        token = bearer_token(request)
-        if token is None:
-            await _deny(gateway, record, 401, "missing API key: send 'Authorization: Bearer <key>'")
-        try:
-            if gateway.database.backend == "sqlite":
-                # A local indexed read (~0.07 ms): cheaper on the loop than a thread hand-off.
-                principal = gateway.store.authenticate(token)
-            else:
-                # A network round trip to PostgreSQL must not block the event loop.
-                principal = await run_in_threadpool(gateway.store.authenticate, token)
-        except AuthenticationError as exc:
-            record.key_prefix = exc.key_prefix  # the visible prefix of a well-formed key, never the secret
-            await _deny(gateway, record, 401, f"invalid API key: {exc.one_line()}")
-        record.actor = principal.user
-        record.role = principal.role
-        record.organisation = principal.organisation
-        record.key_prefix = principal.key_prefix
-        if not has_permission(principal.role, permission):
-            await _deny(
-                gateway,
-                record,
-                403,
-                f"role {principal.role!r} may not use this endpoint ({permission.value})",
-            )
-        patient = request.headers.get(PATIENT_HEADER)
-        if patient is not None:
-            secret = gateway.settings.secret_key
-            try:
-                record.patient_pseudonym = patient_pseudonym(
-                    patient.strip(), secret.get_secret_value() if secret else None
-                )
-            except (ValueError, JmedllmError) as exc:
-                record.status, record.outcome = 400, "error"
-                await record.finish(gateway)
-                message = exc.one_line() if isinstance(exc, JmedllmError) else str(exc)
-                raise ApiError(400, f"{PATIENT_HEADER}: {message}", param=PATIENT_HEADER) from None
-        return record
+        return await authorise(request.app.state.gateway, request, new_record(request), permission)
 
     return dependency
 
 
-async def _deny(gateway: object, record: CallRecord, status: int, message: str) -> NoReturn:
+async def authorise(
+    gateway: Gateway, request: Request, record: CallRecord, permission: Permission
+) -> CallRecord:
+    """Authenticate ``request``'s bearer key and check ``permission``; fill in and return ``record``.
+
+    A refusal finishes the record (one audit event) and raises :class:`ApiError` (401/403/400).
+    """
+    token = bearer_token(request)
+    if token is None:
+        await _deny(gateway, record, 401, "missing API key: send 'Authorization: Bearer <key>'")
+    try:
+        if gateway.database.backend == "sqlite":
+            # A local indexed read (~0.02 ms): cheaper on the loop than a thread hand-off.
+            principal = gateway.store.authenticate(token)
+        else:
+            # A network round trip to PostgreSQL must not block the event loop.
+            principal = await run_in_threadpool(gateway.store.authenticate, token)
+    except AuthenticationError as exc:
+        record.key_prefix = exc.key_prefix  # the visible prefix of a well-formed key, never the secret
+        await _deny(gateway, record, 401, f"invalid API key: {exc.one_line()}")
+    record.actor = principal.user
+    record.role = principal.role
+    record.organisation = principal.organisation
+    record.key_prefix = principal.key_prefix
+    if not has_permission(principal.role, permission):
+        await _deny(
+            gateway,
+            record,
+            403,
+            f"role {principal.role!r} may not use this endpoint ({permission.value})",
+        )
+    patient = request.headers.get(PATIENT_HEADER)
+    if patient is not None:
+        secret = gateway.settings.secret_key
+        try:
+            record.patient_pseudonym = patient_pseudonym(
+                patient.strip(), secret.get_secret_value() if secret else None
+            )
+        except (ValueError, JmedllmError) as exc:
+            record.status, record.outcome = 400, "error"
+            await record.finish(gateway)
+            message = exc.one_line() if isinstance(exc, JmedllmError) else str(exc)
+            raise ApiError(400, f"{PATIENT_HEADER}: {message}", param=PATIENT_HEADER) from None
+    return record
+
+
+async def _deny(gateway: Gateway, record: CallRecord, status: int, message: str) -> NoReturn:
     record.status = status
     record.outcome = "denied"
-    await record.finish(gateway)  # type: ignore[arg-type]
+    await record.finish(gateway)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     raise ApiError(
         status, message, code="invalid_api_key" if status == 401 else "permission_denied", headers=headers

@@ -103,15 +103,16 @@ class CallRecord:
             self.route.in_flight -= 1
         latency_ms = self.latency_ms
         m = gateway.metrics
+        child = m.child
         model = self.model or "-"
-        m.requests.labels(self.endpoint, model, str(self.status)).inc()
-        m.latency.labels(self.endpoint, model).observe(latency_ms / 1000.0)
+        child(m.requests, self.endpoint, model, str(self.status)).inc()
+        child(m.latency, self.endpoint, model).observe(latency_ms / 1000.0)
         if self.prompt_tokens:
-            m.tokens.labels(model, "prompt").inc(self.prompt_tokens)
+            child(m.tokens, model, "prompt").inc(self.prompt_tokens)
         if self.completion_tokens:
-            m.tokens.labels(model, "completion").inc(self.completion_tokens)
+            child(m.tokens, model, "completion").inc(self.completion_tokens)
         if self.ttft_s is not None:
-            m.ttft.labels(model).observe(self.ttft_s)
+            child(m.ttft, model).observe(self.ttft_s)
         for stage in ("input", "output"):
             decision = self.guard.get(stage)
             if decision:

@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jmedllm.serve._json import FastJSONResponse
+
 __all__ = ["ApiError", "error_body", "install_error_handlers", "validation_message"]
 
 _TYPES = {
@@ -55,7 +57,7 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def response(self) -> JSONResponse:
-        return JSONResponse(
+        return FastJSONResponse(
             error_body(self.status, self.message, code=self.code, param=self.param),
             status_code=self.status,
             headers=self.headers,

@@ -14,9 +14,12 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 __all__ = ["LOGGER_NAME", "JsonFormatter", "configure_logging", "get_logger"]
 
 LOGGER_NAME = "jmedllm.serve"
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,7 +36,12 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             # The exception type only: messages and tracebacks can quote request content.
             data["error_type"] = record.exc_info[0].__name__
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+        try:
+            # orjson writes what json.dumps(default=str) writes; datetimes and dataclasses are
+            # passed to str() as json would pass them, the rest json writes (see serve/_json.py).
+            return orjson.dumps(data, default=str, option=_ORJSON_OPTIONS).decode("utf-8")
+        except TypeError:
+            return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 class _TextFormatter(logging.Formatter):

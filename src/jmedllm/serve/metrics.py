@@ -9,6 +9,8 @@ PHI *categories* only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -97,11 +99,28 @@ class GatewayMetrics:
             registry=r,
         )
 
+        # Children by label values, for the samples every request records (see child()).
+        self._children: dict[tuple[object, ...], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once: ``labels()`` validates and locks on each call.
+
+        A child, once made, lives as long as its metric (nothing here removes one), so the
+        cached object is the very one ``labels()`` would return.
+        """
+        key = (id(metric), *labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
     def record_guard(self, stage: str, decision_rails: list[dict[str, object]]) -> None:
         for rail in decision_rails:
             categories = rail.get("categories") or ["none"]
             for category in categories:  # type: ignore[union-attr]
-                self.guard_actions.labels(stage, str(rail["rail"]), str(rail["action"]), str(category)).inc()
+                self.child(
+                    self.guard_actions, stage, str(rail["rail"]), str(rail["action"]), str(category)
+                ).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

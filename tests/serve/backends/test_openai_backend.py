@@ -325,3 +325,52 @@ async def test_closing_a_stream_early_releases_the_upstream_connection(stub: Stu
         assert result.text == REPLY
     finally:
         await backend.close()
+
+
+async def test_a_big_streamed_piece_passes_and_a_runaway_line_is_a_broken_stream(stub: StubServer) -> None:
+    # aiohttp reads a stream line by line, up to 2 * read_bufsize: 1 MiB here, far above any
+    # token an upstream streams, and bounded, so a runaway line cannot exhaust memory.
+    stub.config.reply = "あ" * 100_000  # one piece of ~300 kB of UTF-8
+    stub.config.chunk_chars = 100_000
+    backend = _backend(stub.base_url, timeout_s=10)
+    await backend.start()
+    try:
+        deltas = await _collect(backend, _chat(max_tokens=4))
+        assert "".join(d.text for d in deltas) == stub.config.reply
+        stub.config.reply = "x" * 1_100_000
+        stub.config.chunk_chars = 1_100_000
+        with pytest.raises(BackendError) as caught:
+            await _collect(backend, _chat(max_tokens=4))
+        assert caught.value.status == 502 and "broke off" in str(caught.value)
+    finally:
+        await backend.close()
+
+
+async def test_proxy_settings_from_the_environment_apply_as_with_httpx(
+    stub: StubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An HTTP(S)_PROXY in the environment is used for the upstream (httpx's trust_env), read
+    # once at start; NO_PROXY exempts hosts.
+    for name in (
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_free_port()}")  # nothing listens there
+    proxied = _backend(stub.base_url, timeout_s=2)
+    await proxied.start()
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    exempt = _backend(stub.base_url, timeout_s=2)
+    await exempt.start()
+    try:
+        with pytest.raises(BackendUnavailable):
+            await proxied.generate(_chat())
+        assert (await exempt.generate(_chat())).text == REPLY
+    finally:
+        await proxied.close()
+        await exempt.close()

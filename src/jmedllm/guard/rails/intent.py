@@ -160,7 +160,8 @@ _SHORT_SIGNALS = frozenset({"self_harm", "victim", "concealment", "override", "e
 
 
 def too_short_to_judge(view: str) -> bool:
-    """Whether the model's score on this canonical view should decide nothing.
+    """Whether this canonical view is a heading or a bare term that neither the model nor
+    the frames should judge.
 
     On three characters a character n-gram model has almost no evidence: its score is one
     or two n-grams that happen to lean towards attacks, and record headings sent as

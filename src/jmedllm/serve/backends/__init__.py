@@ -3,7 +3,7 @@
 Importing this package is cheap: it re-exports the interface from :mod:`.base`, and the
 two implementations are imported only when asked for (``BACKENDS.get("embedded")`` or
 ``from jmedllm.serve.backends import EmbeddedBackend``), so a gateway that proxies to
-vLLM never imports torch, and one that embeds a model never imports httpx.
+vLLM never imports torch, and one that embeds a model never imports aiohttp.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ several gateway workers starting at once do not race to create the tables.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -97,6 +99,14 @@ class Database:
         if self.backend == "sqlite":
             _configure_sqlite(self.engine, in_memory=_sqlite_file(self.url) is None)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Raw read connections for the hottest single-statement reads (see sqlite_reader).
+        self._reader_path = (
+            _sqlite_file(self.url) if self.backend == "sqlite" and not self.url.query else None
+        )
+        self._readers = threading.local()
+        self._reader_list: list[sqlite3.Connection] = []
+        self._reader_lock = threading.Lock()
+        self._reader_generation = 0
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
@@ -122,6 +132,46 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        """One transaction on a plain connection (no ORM session), like :meth:`session` otherwise.
+
+        For the audit writer's batches, which insert rows and update one: the session's
+        unit-of-work machinery is not needed for that and cost more than the statements.
+        """
+        with self.engine.connect() as connection:
+            if self.backend == "sqlite":
+                connection.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE" if write else "BEGIN"})
+            with connection.begin():
+                yield connection
+
+    def sqlite_reader(self) -> sqlite3.Connection | None:
+        """A plain ``sqlite3`` connection of the calling thread, in autocommit mode, read-only.
+
+        For the one read on every request (the API-key lookup): each statement is its own
+        read transaction, so it sees every write committed before it, with none of the
+        engine's pool, transaction and result machinery around it (0.08 → 0.02 ms).
+        ``None`` unless the database is a SQLite file (in-memory databases exist only on
+        the engine's own connection).
+        """
+        if self._reader_path is None:
+            return None
+        readers = self._readers
+        connection: sqlite3.Connection | None = getattr(readers, "connection", None)
+        if connection is not None and readers.generation == self._reader_generation:
+            return connection
+        connection = sqlite3.connect(
+            self._reader_path,
+            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        connection.execute("PRAGMA query_only=ON")
+        with self._reader_lock:
+            self._reader_list.append(connection)
+            readers.connection, readers.generation = connection, self._reader_generation
+        return connection
 
     def migrate(self) -> str | None:
         """Bring the schema to the newest revision (``alembic upgrade head``); return it.
@@ -169,6 +219,11 @@ class Database:
 
     def close(self) -> None:
         """Close every pooled connection (the object can still be used; it reconnects)."""
+        with self._reader_lock:
+            readers, self._reader_list = self._reader_list, []
+            self._reader_generation += 1
+        for connection in readers:
+            connection.close()
         self.engine.dispose()
 
 

@@ -26,13 +26,14 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Insert, Select, Update, bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,6 +172,68 @@ def _event_from_row(row: AuditEventRow) -> StoredAuditEvent:
     return StoredAuditEvent(seq=row.seq, event=event)
 
 
+#: The fields :meth:`AuditEvent.payload` hashes, in the order of the dataclass: :func:`_seal`
+#: builds that payload itself and is used only while the event has exactly these fields.
+_PAYLOAD_FIELDS = (
+    "actor",
+    "role",
+    "action",
+    "resource",
+    "time",
+    "organisation",
+    "key_prefix",
+    "patient_pseudonym",
+    "outcome",
+    "request_hash",
+    "details",
+    "prev_hash",
+)
+_FAST_SEAL = tuple(f.name for f in fields(AuditEvent)) == (*_PAYLOAD_FIELDS, "hash")
+
+
+def _seal(event: AuditEvent, details: dict[str, Any], prev_hash: str) -> AuditEvent:
+    """``event`` with UTC time and ``details``, linked to ``prev_hash`` and sealed with its hash.
+
+    The same event and hash as ``replace(event, time=…, details=…).sealed(prev_hash)``,
+    which builds its payload with ``dataclasses.asdict`` (a deep copy) and copies the
+    event twice: the audit writer seals every request's event, so the payload is built
+    here directly and hashed exactly as :meth:`AuditEvent.compute_hash` hashes it.
+    """
+    time = event.time.astimezone(UTC)
+    if not _FAST_SEAL:  # AuditEvent gained a field: the generic path stays exact
+        return replace(event, time=time, details=details).sealed(prev_hash)
+    payload = {
+        "actor": event.actor,
+        "role": event.role,
+        "action": event.action,
+        "resource": event.resource,
+        "time": time.isoformat(),
+        "organisation": event.organisation,
+        "key_prefix": event.key_prefix,
+        "patient_pseudonym": event.patient_pseudonym,
+        "outcome": event.outcome,
+        "request_hash": event.request_hash,
+        "details": details,
+        "prev_hash": prev_hash,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return AuditEvent(
+        actor=event.actor,
+        role=event.role,
+        action=event.action,
+        resource=event.resource,
+        time=time,
+        organisation=event.organisation,
+        key_prefix=event.key_prefix,
+        patient_pseudonym=event.patient_pseudonym,
+        outcome=event.outcome,
+        request_hash=event.request_hash,
+        details=details,
+        prev_hash=prev_hash,
+        hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+    )
+
+
 def _row_values(seq: int, event: AuditEvent, details_json: str) -> dict[str, Any]:
     return {
         "seq": seq,
@@ -238,6 +301,42 @@ def _key_lookup() -> Select[Any]:
         .join(UserRow.organisation)
         .where(ApiKeyRow.prefix == bindparam("prefix"))
     )
+
+
+class _AuditStatements(NamedTuple):
+    advance_head: Update
+    read_head: Select[Any]
+    insert_events: Insert
+    set_last_hash: Update
+
+
+@cache
+def _audit_statements() -> _AuditStatements:
+    """The statements of an audit append, built once (as :func:`_key_lookup`), on the tables.
+
+    Table-level (Core) statements run the same on an ORM session and on a plain
+    connection; the audit writer uses a plain connection (:meth:`Database.transaction`).
+    """
+    head = AuditHeadRow.__table__
+    return _AuditStatements(
+        advance_head=update(head).where(head.c.id == HEAD_ID).values(seq=head.c.seq + bindparam("advance")),
+        read_head=select(head.c.seq, head.c.last_hash).where(head.c.id == HEAD_ID),
+        insert_events=insert(AuditEventRow.__table__),
+        set_last_hash=update(head).where(head.c.id == HEAD_ID).values(last_hash=bindparam("last_hash")),
+    )
+
+
+@cache
+def _sqlite_key_lookup() -> str:
+    """:func:`_key_lookup` as SQLite SQL (one ``?``: the prefix), for the raw read connection."""
+    from sqlalchemy.dialects import sqlite
+
+    return str(_key_lookup().compile(dialect=sqlite.dialect()))
+
+
+def _sqlite_time(value: str | None) -> datetime | None:
+    """A SQLite DATETIME text (naive UTC, as :class:`UTCDateTime` stores it) as an aware datetime."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 class Store:
@@ -369,10 +468,7 @@ class Store:
             raise AuthenticationError("malformed")
         prefix, secret = match.groups()
         now = _check_time("now", now) or _now()
-        # Columns on a plain connection, not ORM entities in a session: this runs on every
-        # request, and the session machinery cost four times the query (0.28 vs 0.07 ms).
-        with self.database.engine.connect() as connection:
-            row = connection.execute(_key_lookup(), {"prefix": prefix}).one_or_none()
+        row = self._lookup_key(prefix)
         presented = _secret_hash(secret)
         if row is None:
             hmac.compare_digest(_DUMMY_HASH, presented)
@@ -387,6 +483,33 @@ class Store:
         if disabled:
             raise AuthenticationError("user disabled", key_prefix=prefix)
         return Principal(user=user_name, role=role, organisation=org_name, key_prefix=prefix)
+
+    def _lookup_key(self, prefix: str) -> tuple[Any, ...] | None:
+        """The key lookup's row: secret hash, revoked, expires, user, role, disabled, organisation.
+
+        This runs on every request. On a SQLite file it is one statement on the thread's
+        raw read connection (:meth:`Database.sqlite_reader`), its two times parsed as
+        :class:`UTCDateTime` parses them; elsewhere columns on a plain connection, not ORM
+        entities in a session (the session machinery cost four times the query).
+        """
+        reader = self.database.sqlite_reader()
+        if reader is None:
+            with self.database.engine.connect() as connection:
+                found = connection.execute(_key_lookup(), {"prefix": prefix}).one_or_none()
+            return None if found is None else tuple(found)
+        row = reader.execute(_sqlite_key_lookup(), (prefix,)).fetchone()
+        if row is None:
+            return None
+        secret_hash, revoked_at, expires_at, user_name, role, disabled, org_name = row
+        return (
+            secret_hash,
+            _sqlite_time(revoked_at),
+            _sqlite_time(expires_at),
+            user_name,
+            role,
+            bool(disabled),
+            org_name,
+        )
 
     # ---------------------------------------------------------------- audit log
 
@@ -403,8 +526,8 @@ class Store:
         events = list(events)
         if not events:
             return []
-        with self.database.session(write=True) as session:
-            return self._append(session, events)
+        with self.database.transaction(write=True) as connection:
+            return self._append(connection, events)
 
     def audit_head(self) -> AuditHead:
         with self.database.session() as session:
@@ -630,14 +753,11 @@ class Store:
         return row[0], row[1], row[2]
 
     @staticmethod
-    def _lock_head(session: Session, advance: int = 0) -> None:
+    def _lock_head(session: Session | Connection, advance: int = 0) -> None:
         # The first statement of every chain-changing transaction: the UPDATE takes SQLite's
         # write lock (if BEGIN IMMEDIATE had not) and PostgreSQL's row lock, and a waiting
         # PostgreSQL writer re-reads the row once the holder commits, so it sees the new head.
-        result = session.execute(
-            update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(seq=AuditHeadRow.seq + advance),
-            execution_options={"synchronize_session": False},
-        )
+        result = session.execute(_audit_statements().advance_head, {"advance": advance})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StoreError(
                 "the audit log is not initialised (audit_head has no row)",
@@ -651,12 +771,11 @@ class Store:
             seq=row.seq, last_hash=row.last_hash, anchor_seq=row.anchor_seq, anchor_hash=row.anchor_hash
         )
 
-    def _append(self, session: Session, events: Sequence[AuditEvent]) -> list[StoredAuditEvent]:
+    def _append(self, session: Session | Connection, events: Sequence[AuditEvent]) -> list[StoredAuditEvent]:
         """Reserve ``len(events)`` sequence numbers on the locked head, seal and insert."""
+        statements = _audit_statements()
         self._lock_head(session, advance=len(events))
-        head = session.execute(
-            select(AuditHeadRow.seq, AuditHeadRow.last_hash).where(AuditHeadRow.id == HEAD_ID)
-        ).one()
+        head = session.execute(statements.read_head).one()
         seq, prev = head.seq - len(events), head.last_hash
         rows: list[dict[str, Any]] = []
         stored: list[StoredAuditEvent] = []
@@ -665,16 +784,12 @@ class Store:
             details_json = _canonical_json(event.details)
             # Seal what will be read back (UTC time, canonical details), so the stored event
             # reproduces its hash exactly.
-            normalised = replace(event, time=event.time.astimezone(UTC), details=json.loads(details_json))
-            sealed = normalised.sealed(prev)
+            sealed = _seal(event, json.loads(details_json), prev)
             rows.append(_row_values(seq, sealed, details_json))
             stored.append(StoredAuditEvent(seq=seq, event=sealed))
             prev = sealed.hash
-        session.execute(insert(AuditEventRow), rows)
-        session.execute(
-            update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(last_hash=prev),
-            execution_options={"synchronize_session": False},
-        )
+        session.execute(statements.insert_events, rows)
+        session.execute(statements.set_last_hash, {"last_hash": prev})
         return stored
 
     @staticmethod

@@ -1,39 +1,48 @@
 """The OpenAI-compatible API: ``/v1/models``, ``/v1/chat/completions``, ``/v1/completions``.
 
-Each handler: authorise (dependency) → parse → resolve the model and the caller's right
-to it → guard the input → generate → guard the output → reply in vLLM's shape. The
-request's :class:`CallRecord` is finished exactly once, whatever happens, so every
-request leaves one audit event.
+Each handler: authorise → parse → resolve the model and the caller's right to it → guard
+the input → generate → guard the output → reply in vLLM's shape. The request's
+:class:`CallRecord` is finished exactly once, whatever happens, so every request leaves
+one audit event.
+
+The two generation endpoints are the gateway's hot path. The app serves them straight
+from the ASGI scope (:class:`jmedllm.serve.app.GenerationRoutes`), ahead of FastAPI's
+routing, dependency solving and middleware, through :func:`serve_generation`; the FastAPI routes
+below call the same function and are there for the OpenAPI schema.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from jmedllm.guard.pipeline import GuardOutcome
-from jmedllm.serve.auth import GenerateCaller, ModelsCaller
+from jmedllm.serve._json import FastJSONResponse, dumps
+from jmedllm.serve.auth import ModelsCaller, authorise
 from jmedllm.serve.backends.base import BackendBusy, BackendError, Delta, GenerationRequest
 from jmedllm.serve.context import CallRecord
 from jmedllm.serve.errors import ApiError, error_body
 from jmedllm.serve.output_guard import OutputGuard
 from jmedllm.serve.ratelimit import RateLimitExceededError, request_scopes
+from jmedllm.serve.roles import Permission
 from jmedllm.serve.routes._body import parse_body
 from jmedllm.serve.routing import aclose_quietly
-from jmedllm.serve.schemas import ChatCompletionRequest, CompletionRequest, new_id, now
+from jmedllm.serve.schemas import ChatCompletionRequest, CompletionRequest, new_id, now, random_hex
 
 if TYPE_CHECKING:
     from jmedllm.serve.gateway import Gateway
     from jmedllm.serve.routing import ModelRoute
 
-__all__ = ["router"]
+__all__ = ["GENERATION_PATHS", "router", "serve_generation"]
+
+#: The generation endpoints and the kind of request each serves.
+GENERATION_PATHS = {"/v1/chat/completions": "chat", "/v1/completions": "completion"}
 
 router = APIRouter()
 
@@ -43,7 +52,7 @@ def _gateway(request: Request) -> Gateway:
 
 
 @router.get("/v1/models")
-async def list_models(request: Request, record: ModelsCaller) -> JSONResponse:
+async def list_models(request: Request, record: ModelsCaller) -> FastJSONResponse:
     gateway = _gateway(request)
     data = [
         {
@@ -58,23 +67,42 @@ async def list_models(request: Request, record: ModelsCaller) -> JSONResponse:
         if route.allows(record.role)
     ]
     await record.finish(gateway, raise_on_audit_failure=True)
-    return JSONResponse({"object": "list", "data": data})
+    return FastJSONResponse({"object": "list", "data": data})
 
 
 @router.post("/v1/chat/completions", response_model=None)
-async def chat_completions(request: Request, record: GenerateCaller) -> JSONResponse | StreamingResponse:
-    return await _serve(request, record, "chat")
+async def chat_completions(request: Request) -> FastJSONResponse | StreamingResponse:
+    return await serve_generation(_gateway(request), request, "/v1/chat/completions")
 
 
 @router.post("/v1/completions", response_model=None)
-async def completions(request: Request, record: GenerateCaller) -> JSONResponse | StreamingResponse:
-    return await _serve(request, record, "completion")
+async def completions(request: Request) -> FastJSONResponse | StreamingResponse:
+    return await serve_generation(_gateway(request), request, "/v1/completions")
 
 
-async def _serve(request: Request, record: CallRecord, kind: str) -> JSONResponse | StreamingResponse:
-    gateway = _gateway(request)
+async def serve_generation(
+    gateway: Gateway, request: Request, endpoint: str
+) -> FastJSONResponse | StreamingResponse:
+    """Serve one generation request: the response, an error response included (OpenAI's shape).
+
+    The caller's key is checked here (:func:`authorise`, as the other routes' dependency
+    does); a refusal, like every other outcome, leaves exactly one audit event.
+    """
+    state = request.scope.get("state")
+    request_id = (state.get("request_id") if state else None) or random_hex()
+    record = CallRecord(request_id=request_id, endpoint=endpoint, method="POST")
     try:
-        call = await _prepare(request, record, kind)
+        await authorise(gateway, request, record, Permission.GENERATE)
+        return await _serve(gateway, request, record, GENERATION_PATHS[endpoint])
+    except ApiError as exc:
+        return exc.response()
+
+
+async def _serve(
+    gateway: Gateway, request: Request, record: CallRecord, kind: str
+) -> FastJSONResponse | StreamingResponse:
+    try:
+        call = await _prepare(gateway, request, record, kind)
         if call.blocked is not None:
             response = call.blocked_response()
         elif call.body.stream:
@@ -134,7 +162,7 @@ class _Call:
         data.update(extra)
         return data
 
-    def blocked_response(self) -> JSONResponse | StreamingResponse:
+    def blocked_response(self) -> FastJSONResponse | StreamingResponse:
         assert self.blocked is not None
         if self.body.stream:
             return StreamingResponse(
@@ -142,7 +170,7 @@ class _Call:
                 media_type="text/event-stream",
                 headers={"x-request-id": self.record.request_id},
             )
-        return JSONResponse(self.completion_object(self.blocked, "stop", 0, 0, blocked=True))
+        return FastJSONResponse(self.completion_object(self.blocked, "stop", 0, 0, blocked=True))
 
     def completion_object(
         self,
@@ -188,7 +216,7 @@ class _Call:
         }
 
     # --- streaming chunks, framed exactly as vLLM frames them -------------------------
-    def chunk(self, text: str | None, *, first: bool = False, finish_reason: str | None = None) -> str:
+    def chunk(self, text: str | None, *, first: bool = False, finish_reason: str | None = None) -> bytes:
         if self.kind == "chat":
             delta: dict[str, Any] = {"role": "assistant", "content": ""} if first else {"content": text or ""}
             choice: dict[str, Any] = {
@@ -214,7 +242,7 @@ class _Call:
             data["jmedllm"] = self.extension(blocked=self.blocked is not None)
         return _sse(data)
 
-    def usage_chunk(self, prompt_tokens: int, completion_tokens: int) -> str:
+    def usage_chunk(self, prompt_tokens: int, completion_tokens: int) -> bytes:
         return _sse(
             {
                 "id": self.id,
@@ -244,15 +272,14 @@ async def _guard(
     return await run_in_threadpool(partial(gateway.guard.check, texts, stage=stage, roles=roles))  # type: ignore[arg-type]
 
 
-def _sse(data: dict[str, Any]) -> str:
-    return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+def _sse(data: dict[str, Any]) -> bytes:
+    return b"data: " + dumps(data) + b"\n\n"
 
 
-_DONE = "data: [DONE]\n\n"
+_DONE = b"data: [DONE]\n\n"
 
 
-async def _prepare(request: Request, record: CallRecord, kind: str) -> _Call:
-    gateway = _gateway(request)
+async def _prepare(gateway: Gateway, request: Request, record: CallRecord, kind: str) -> _Call:
     body: ChatCompletionRequest | CompletionRequest = await parse_body(
         request, record, ChatCompletionRequest if kind == "chat" else CompletionRequest
     )
@@ -321,7 +348,7 @@ async def _take_rate_limit(gateway: Gateway, record: CallRecord) -> None:
         ) from None
 
 
-async def _complete(gateway: Gateway, call: _Call) -> JSONResponse:
+async def _complete(gateway: Gateway, call: _Call) -> FastJSONResponse:
     generation, backend = await call.route.generate(call.generation)
     record = call.record
     record.backend = backend.label
@@ -341,7 +368,7 @@ async def _complete(gateway: Gateway, call: _Call) -> JSONResponse:
             finish_reason = "stop"
             blocked = True
             record.outcome = f"output_{outcome.decision.action.value}"
-    return JSONResponse(
+    return FastJSONResponse(
         call.completion_object(
             echo + text,
             finish_reason,
@@ -352,7 +379,7 @@ async def _complete(gateway: Gateway, call: _Call) -> JSONResponse:
     )
 
 
-async def _blocked_stream(call: _Call) -> AsyncIterator[str]:
+async def _blocked_stream(call: _Call) -> AsyncIterator[bytes]:
     # The record was finished by _serve: nothing here reaches a backend.
     if call.kind == "chat":
         yield call.chunk(None, first=True)
@@ -363,7 +390,7 @@ async def _blocked_stream(call: _Call) -> AsyncIterator[str]:
     yield _DONE
 
 
-async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
+async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[bytes]:
     record = call.record
     guard = OutputGuard(gateway.guard) if gateway.guard.has_rails("output") else None
     finish_reason = "stop"
@@ -438,7 +465,7 @@ async def _stream(gateway: Gateway, call: _Call) -> AsyncIterator[str]:
             await _finish_stream(gateway, record, iterator)
 
 
-def _content(call: _Call, text: str) -> str:
+def _content(call: _Call, text: str) -> bytes:
     """A content chunk; the first one of a stream fixes the time to first token."""
     if call.record.ttft_s is None:
         call.record.ttft_s = call.record.latency_ms / 1000.0
