@@ -17,33 +17,19 @@ terms; without it only the aggregate numbers appear in assertion messages.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from deid_heldout import heldout_module
 
 from jmedllm.deid.evaluate import evaluate
 from jmedllm.deid.labels import DIRECT_IDENTIFIERS, LABELS
 
-
-def _load_helper() -> Any:
-    path = Path(__file__).resolve().parent / "heldout.py"
-    spec = importlib.util.spec_from_file_location("_jmedllm_deid_heldout", path)
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.get(spec.name)
-    if module is None:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-heldout = _load_helper()
+heldout = heldout_module()
 
 FIXTURE2 = Path(__file__).resolve().parent / "fixtures" / "heldout2.txt"
 

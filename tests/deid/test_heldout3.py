@@ -10,28 +10,15 @@ not met on this set (docs/deid.md).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from deid_heldout import heldout_module
 
 from jmedllm.deid.evaluate import evaluate
 
 FIXTURE3 = Path(__file__).resolve().parent / "fixtures" / "heldout3.txt"
-
-
-def _heldout() -> Any:
-    path = Path(__file__).resolve().parent / "heldout.py"
-    spec = importlib.util.spec_from_file_location("_jmedllm_deid_heldout", path)
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.get(spec.name)
-    if module is None:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +26,7 @@ def halves() -> dict[str, Any]:
     pytest.importorskip("fugashi")
     from jmedllm.deid.engine import PhiAnalyzer
 
-    gold = _heldout().load_heldout(FIXTURE3)
+    gold = heldout_module().load_heldout(FIXTURE3)
     analyzer = PhiAnalyzer()
     out = {}
     for name, part in (("dev", gold[0::2]), ("blind", gold[1::2])):
