@@ -78,6 +78,14 @@ def found(recognizer: Recognizer, raw: str) -> list[str]:
         ("次回は(8/26)", ["8/26"]),
         ("看護師長確認：梶原　4/27", ["4/27"]),  # a signer's name closing a line
         ("B　10/30", ["10/30"]),
+        # a month/day that is no common fraction and has no scale before it is a date
+        ("4/1", ["4/1"]),
+        ("2/20の受診時に", ["2/20"]),
+        ("日程調整(9/5か9/6の午後)", ["9/5", "9/6"]),
+        ("3/8か3/12の夕方", ["3/8", "3/12"]),
+        ("浴室：10/10改修予定", ["10/10"]),
+        ("flying in from SF on 3/17.", ["3/17"]),
+        ("・2/9 603号室 患者A", ["2/9"]),
         ("12/5、12/9に外来", ["12/5", "12/9"]),
         ("1/30・2/6", ["1/30", "2/6"]),
         # English and foreign forms
@@ -135,7 +143,10 @@ def test_dates(raw: str, expected: list[str]) -> None:
         "S1、S2正常",
         "T2強調像で高信号",
         "H2ブロッカー",
-        "4/1",  # bare n/n without a date context
+        "1/4",  # a bare common fraction
+        "SLTAで呼称 3/20",  # counts out of a total, named before them
+        "川崎病(主要症状 5/6)",
+        "MMT 近位 3/5、遠位 4/5",
         "術後 1/3 に縮小",
         "1日 3/4の量",
         "1.5/2.0",

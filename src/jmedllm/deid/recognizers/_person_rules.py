@@ -63,6 +63,12 @@ _LABEL_SEP = re.compile(
 )  # (ふりがな)やまだ  # 同意者(本人): 山田  # ふりがなは「やまだ」
 _COLON = re.compile(r" *:")
 _LIST_SEP = re.compile(r" ?[、,] ?")
+# What may follow a name standing in a role's slot (機関員 大網）, 主治医 鴨脚より, ケアマネ 一口、).
+_SLOT_END = re.compile(r" ?(?:[、,)）/／\n]|$)| (?! )|より|から|へ|が|は|に(?:連絡|相談|報告|依頼|確認)")
+# Nouns of a kind no name has: verbal, adjectival and adverbial nouns, counters.
+_NOT_NAME_NOUNS = frozenset({"サ変可能", "形状詞可能", "副詞可能", "助数詞可能", "サ変形状詞可能"})
+# Ordinary words that fill a role's slot in notes (医師 不在、, 看護師 全員、).
+_NOT_IN_SLOT = frozenset(_words("不在 全員 各位 一同 複数 数名 以外 本人 家族 御中 宛 同席 未定 なし 担当 当番 休み"))
 _FWD_SKIP = re.compile(r"\.? *(?::|の|\()? *(?:(?:Dr|DR|Mr|Mrs|Ms|Miss|Prof)\.? ?)?")
 _FWD_SKIP_FIRST = frozenset(".:の( DMP")  # the characters a non-empty _FWD_SKIP match starts with
 _KANA_RUN_FWD = re.compile(f"[{KATAKANA}]+(?:[・= ][{KATAKANA}]+){{0,4}}")
@@ -604,6 +610,7 @@ class _Scan:
         """The name right after a role, relation or label that ends at ``pos``; ``form``: the
         cue is a form field (氏名：), after which even a hiragana word is a name."""
         text = self.text
+        spaced = text[pos : pos + 1] == " "  # 主治医 鴨脚: the cue stands apart from what follows
         if text[pos : pos + 1] in _FWD_SKIP_FIRST:
             pos = _FWD_SKIP.match(text, pos).end()  # type: ignore[union-attr]
         if pos >= len(text):
@@ -615,7 +622,8 @@ class _Scan:
         if kana and _KATAKANA_CHAR.match(text, pos - 1 if pos else 0, pos):
             return None  # ドクター|カー: a katakana cue glued to katakana is one word
         if kana and self.ending_at(kana.end()) >= 0:
-            return self._katakana(pos, kana.end(), need_name=level > 0)
+            slot = spaced and self._slot_end(kana.end()) and self._plain_katakana(pos, kana.end())
+            return self._katakana(pos, kana.end(), need_name=level > 0 and not slot)
         name = self.kanji_name(pos, backward=False, level=level)
         if name is None and level:
             loose = self.kanji_name(pos, backward=False, level=0)
@@ -623,6 +631,8 @@ class _Scan:
                 name = loose  # 妻の翼様: a weak cue before and an honorific after
             elif loose and self.kana_given(loose[1] + (text[loose[1] : loose[1] + 1] == " "), backward=False):
                 name = loose  # 院長 金 さくら: the given name vouches for the surname
+            elif spaced:
+                name = self._slot_word(pos)  # 機関員 大網）, 主治医 鴨脚より: a role, a space, a word
         if name is None and (full := self.full_name_at(pos)):
             return full[0], full[1], 0.85  # 担当医 廿日出 拓海: the given name vouches
         if name is None:
@@ -640,6 +650,47 @@ class _Scan:
         if more is None and spaced > end and (level == 0 or self.is_surname(*name)):
             more = self.kana_given_loose(spaced)  # 氏名：九十九 キミヱ
         return name[0], more or end, 0.9 if level else 0.85
+
+    def _slot_end(self, end: int) -> bool:
+        """Whether a word ending at ``end`` fills a slot: a list separator, a bracket, a line
+        end, a particle of reporting (より, から, へ, が, は, に) or another spaced word follows."""
+        return _SLOT_END.match(self.text, end) is not None
+
+    def _slot_word(self, pos: int) -> tuple[int, int] | None:
+        """The kanji word (or surname and given name) at ``pos`` that fills a role's slot:
+        after a role and a space, a name is what notes write there, whether or not the
+        lexicons know it — as long as a boundary follows and the word is no verbal noun."""
+        seg = self.segment(pos, backward=False)
+        ends = self.tokens.ends
+        for n in range(min(len(seg), 3), 0, -1):
+            end = ends[seg[n - 1]]
+            if end - pos <= 7 and self._slot_end(end) and self._nameable(pos, end):
+                return pos, end
+        return None
+
+    def _nameable(self, start: int, end: int) -> bool:
+        """Whether the kanji word(s) at ``start:end`` may be a name standing in a role's slot:
+        no verbal or adverbial noun (担当医 交代、, 医師 不在、 are no names)."""
+        lo, hi = self.starting_at(start), self.ending_at(end)
+        if lo < 0 or hi < 0:
+            return False
+        poss = self.tokens.pos[lo : hi + 1]
+        if any(p[2] == "人名" for p in poss):
+            return True
+        word = self.text[start:end]
+        return word not in _NOT_IN_SLOT and word not in _DEPARTMENT_CUES and all(
+            p[0] == "名詞" and p[2] not in _NOT_NAME_NOUNS for p in poss
+        )
+
+    def _plain_katakana(self, start: int, end: int) -> bool:
+        """A katakana word in a role's slot: one that is no verbal noun or known role."""
+        word = self.text[start:end]
+        if word in _KATA_STOP or word in _ROLE_WORDS:
+            return False
+        lo, hi = self.starting_at(start), self.ending_at(end)
+        return lo >= 0 and hi >= 0 and all(
+            p[0] == "名詞" and p[2] not in _NOT_NAME_NOUNS for p in self.tokens.pos[lo : hi + 1]
+        )
 
     def self_introduction(self, pos: int) -> tuple[int, int, float] | None:
         """〇〇病院の山田です: a name between の and です (a caller introducing themselves)."""

@@ -189,7 +189,18 @@ _NOT_NAME_SUFFIX = frozenset(
     _words("長 化 的 用 内 外 側 等 式 型 系 向け 別 毎 中 後 前 下 上 間 費 代 料 達 ら 様 さん 殿 員 者")
 )
 # Last characters of kanji-only names written after their kind (特別養護老人ホーム 潮騒の里).
-_HOME_END = frozenset("苑園荘寮里丘郷館家庵森杜邸舎亭")
+_HOME_END = frozenset("苑園荘寮里丘郷館家庵森杜邸舎亭路")
+# A kana name after a kind and a space, up to a boundary, or up to a home's last kanji
+# (救護施設 みなと寮の…, 介護医療院 しなの路, 訪問看護ステーション つくしんぼ).
+_BOUNDARY = r"[\s、。,.()）」】/:]|$"
+_KANA_NAME_AFTER = re.compile(
+    "(?P<name>(?![のにをはがでともへや])[\u3041-\u3096ー]{2,8}"
+    f"(?:の?[{''.join(sorted(_HOME_END))}](?={_BOUNDARY}|[のにへでをはが])|(?={_BOUNDARY})))"
+)
+# Kana that is a sentence, not a name (デイサービス ありがとうございました).
+_NOT_KANA_NAME = re.compile(
+    "ます|です|まし|ませ|でし|ござい|ください|ありがと|よろしく|した$|ない$|られ|^(?:なし|あり|ある|とくに|みてい|ふめい|いない|おなじ)$"
+)
 # A title or honorific after the words: a person (デイサービス 山田先生), not a facility.
 _PERSON_CUES = (
     load_lexicon("person_honorifics") | load_lexicon("person_titles") | load_lexicon("person_roles")
@@ -478,6 +489,15 @@ def _name_after(context: TextContext, pos: int, spaced: bool, company: bool = Fa
     潮騒の里, 介護タクシー はいさい, 合同会社 でいごタクシー), or ``pos`` if none: kana, kanji,
     katakana, alphanumerics and an inner ``の`` up to punctuation, a space, a particle, a
     stop word, a word after a company (勤務) or a person's title (先生)."""
+    if spaced:
+        kana = _KANA_NAME_AFTER.match(context.text, pos)
+        if kana is not None and _NOT_KANA_NAME.search(kana.group("name")):
+            return pos  # a sentence after the kind, not its name
+        if kana is not None:
+            # MeCab cuts kana names into pieces the walk below cannot follow (つくし|ん|ぼ,
+            # みな|と|寮, しな|の|路); after a kind and a space, a kana word up to a boundary
+            # (or a home's last kanji) is the name.
+            return max(kana.end("name"), _name_after(context, pos, False, company))
     tokens = morphemes(context)
     i = token_starting_at(context, pos)
     if i < 0:

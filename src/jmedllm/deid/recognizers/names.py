@@ -50,6 +50,9 @@ from jmedllm.core.records import Span
 from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 from jmedllm.deid.config import DeidConfig
 from jmedllm.deid.morphology import (
+    HIRAGANA,
+    KANJI,
+    KATAKANA,
     is_unknown_word,
     words_regex,
 )
@@ -476,6 +479,8 @@ class PersonRecognizer(Recognizer):
         found.update(scan.katakana_joined())
         if _ASCII_UPPER.search(text):
             found.update(english_names(text, scan.lex))
+        if "(" in text:
+            found.update(_vouched_by_reading(text))
         found.update(_readings(scan, found))
         found.update(scan.propagate(found))
         return [Span(s, e, "PERSON", score) for s, e, score in outermost(found)]
@@ -564,6 +569,40 @@ def outermost(found: Iterable[tuple[int, int, float]]) -> list[tuple[int, int, f
         kept.append((start, end, score))
         reach = end
     return kept
+
+
+# A name in two parts followed by its kana reading in two parts: 春夏秋冬 茂(ひととせ しげる),
+# 一尺八寸 律(かまつか りつ), 金 志勲(キム・ジフン). Found from the bracketed reading, then the
+# name before it is checked in Python.
+_TWO_PART_READING = re.compile(
+    f"\\( ?(?P<r>(?P<r1>[{HIRAGANA}ー]{{1,8}})[ ・](?P<r2>[{HIRAGANA}ー]{{1,8}})"
+    f"|(?P<k1>[{KATAKANA}]{{1,8}})[ ・=](?P<k2>[{KATAKANA}]{{1,8}})) ?\\)"
+)
+_TWO_PART_NAME_BEFORE = re.compile(
+    f"(?<![{KANJI}{KATAKANA}{HIRAGANA}A-Za-z0-9])(?P<a>[{KANJI}]{{1,5}}) (?P<b>[{KANJI}]{{1,4}}|[{HIRAGANA}]{{2,4}}|[{KATAKANA}]{{2,6}}) ?\\Z"
+)
+
+
+# One-character heads of a term's second word (橋本 病(はしもと びょう) is a disease).
+_TERM_TAILS = frozenset("病症式法科院室棟課部局")
+
+
+def _vouched_by_reading(text: str) -> Iterator[tuple[int, int, float]]:
+    """A surname and a given name whose two-part kana reading follows in brackets: the
+    reading vouches for names no lexicon holds (春夏秋冬 茂(ひととせ しげる)). Each part of
+    the reading is at least as long as the kanji it reads, as readings are."""
+    for m in _TWO_PART_READING.finditer(text):
+        before = _TWO_PART_NAME_BEFORE.search(text, max(0, m.start() - 12), m.start())
+        if before is None:
+            continue
+        a, b = before.group("a"), before.group("b")
+        r1, r2 = (m.group("r1"), m.group("r2")) if m.group("r1") else (m.group("k1"), m.group("k2"))
+        if a in _STOP or b in _STOP or a in _CUE_WORDS or b in _CUE_WORDS or b in _TERM_TAILS:
+            continue
+        if len(r1) < len(a) or len(r2) < len(b) or len(r1) > 3 * len(a) + 2:
+            continue
+        yield before.start("a"), before.end("b"), 0.85
+        yield m.start("r"), m.end("r"), 0.85
 
 
 # The characters a match of _OTHER_FORM or _READING_AFTER can start with.
