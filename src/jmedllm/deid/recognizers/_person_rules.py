@@ -68,7 +68,9 @@ _SLOT_END = re.compile(r" ?(?:[、,)）/／\n]|$)| (?! )|より|から|へ|が|�
 # Nouns of a kind no name has: verbal, adjectival and adverbial nouns, counters.
 _NOT_NAME_NOUNS = frozenset({"サ変可能", "形状詞可能", "副詞可能", "助数詞可能", "サ変形状詞可能"})
 # Ordinary words that fill a role's slot in notes (医師 不在、, 看護師 全員、).
-_NOT_IN_SLOT = frozenset(_words("不在 全員 各位 一同 複数 数名 以外 本人 家族 御中 宛 同席 未定 なし 担当 当番 休み"))
+_NOT_IN_SLOT = frozenset(
+    _words("不在 全員 各位 一同 複数 数名 以外 本人 家族 御中 宛 同席 未定 なし 担当 当番 休み")
+)
 _FWD_SKIP = re.compile(r"\.? *(?::|の|\()? *(?:(?:Dr|DR|Mr|Mrs|Ms|Miss|Prof)\.? ?)?")
 _FWD_SKIP_FIRST = frozenset(".:の( DMP")  # the characters a non-empty _FWD_SKIP match starts with
 _KANA_RUN_FWD = re.compile(f"[{KATAKANA}]+(?:[・= ][{KATAKANA}]+){{0,4}}")
@@ -678,8 +680,10 @@ class _Scan:
         if any(p[2] == "人名" for p in poss):
             return True
         word = self.text[start:end]
-        return word not in _NOT_IN_SLOT and word not in _DEPARTMENT_CUES and all(
-            p[0] == "名詞" and p[2] not in _NOT_NAME_NOUNS for p in poss
+        return (
+            word not in _NOT_IN_SLOT
+            and word not in _DEPARTMENT_CUES
+            and all(p[0] == "名詞" and p[2] not in _NOT_NAME_NOUNS for p in poss)
         )
 
     def _plain_katakana(self, start: int, end: int) -> bool:
@@ -688,8 +692,10 @@ class _Scan:
         if word in _KATA_STOP or word in _ROLE_WORDS:
             return False
         lo, hi = self.starting_at(start), self.ending_at(end)
-        return lo >= 0 and hi >= 0 and all(
-            p[0] == "名詞" and p[2] not in _NOT_NAME_NOUNS for p in self.tokens.pos[lo : hi + 1]
+        return (
+            lo >= 0
+            and hi >= 0
+            and all(p[0] == "名詞" and p[2] not in _NOT_NAME_NOUNS for p in self.tokens.pos[lo : hi + 1])
         )
 
     def self_introduction(self, pos: int) -> tuple[int, int, float] | None:

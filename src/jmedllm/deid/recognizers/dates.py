@@ -156,7 +156,9 @@ _SCORE_NEAR = re.compile(_SCORE_WORDS)
 # Counts out of a total that name what they count just before (weaker than a scale's name,
 # checked only before a month/day is taken without other context): "呼称 3/20", "主要症状 5/6",
 # "該当 4/7項目", "Apgar 8/9" is a scale (above).
-_SCORE_LIKE_BEFORE = re.compile(r"(?:呼称|復唱|症状|項目|所見|基準|該当|満たす|満点|近位|遠位|問|点|個|例|人|名|株|本|回)[ :は]*$")
+_SCORE_LIKE_BEFORE = re.compile(
+    r"(?:呼称|復唱|症状|項目|所見|基準|該当|満たす|満点|近位|遠位|問|点|個|例|人|名|株|本|回)[ :は]*$"
+)
 # Labels of a date in English and the other languages of foreign records: "Retorno: 22/10",
 # "Next visit 4/12", "Fecha: 15/3". They are evidence of a date (weak: common fractions
 # stay out), and a day/month order (22/10) is read after them.
@@ -271,7 +273,8 @@ def _slashed_is_date(text: str, m: re.Match[str]) -> float:
     """Score for ``n/n`` or ``nn/n/n``; 0.0 when it is not a date."""
     start, end = m.span()
     if (start > 0 and text[start - 1] in "0123456789/.") or (
-        end < len(text) and (text[end] in "0123456789/" or (text[end] == "." and text[end + 1 : end + 2].isdigit()))
+        end < len(text)
+        and (text[end] in "0123456789/" or (text[end] == "." and text[end + 1 : end + 2].isdigit()))
     ):
         return 0.0  # a piece of 140/90, 2023/4/1 or 1.5/2 (a full stop after it is fine)
     if start > 0 and _is_ascii_letter(text[start - 1]):
