@@ -73,7 +73,14 @@ _STABLE = (
     "\u3041-\u3096\u30a1-\u30fb\u30fd\u30fe\u4e00-\u9fff"
 )
 _STABLE_RUN = re.compile(f"[{_STABLE}]+")
-_ONE_TO_ONE_RUN = re.compile(f"[{_STABLE}\u3000\uff01-\uff5d]+")
+# The long-vowel mark ー is folded to "-" only between two digits (03ー1234), so it joins a
+# run unless a digit stands on both sides; it is the commonest character that would
+# otherwise end a run (every katakana loanword holds one). 〜 (U+301C) is the fold's own
+# target, so it stays as it is.
+_DIGIT = "0-9\uff10-\uff19"
+_ONE_TO_ONE_RUN = re.compile(
+    f"(?:[{_STABLE}\u3000\uff01-\uff5d\u301c]|(?<![{_DIGIT}])\u30fc|\u30fc(?![{_DIGIT}]))+"
+)
 
 
 @dataclass(frozen=True, slots=True)
