@@ -33,6 +33,8 @@ LEXICONS = (
     "romaji_given_names",
     "foreign_names",
     "name_kanji",
+    "name_readings_surnames",
+    "name_readings_given",
     # context around names
     "person_titles",
     "person_honorifics",

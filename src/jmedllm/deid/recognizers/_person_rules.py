@@ -228,6 +228,9 @@ class _Lexicons:
     foreign: frozenset[str]
     name_kanji: frozenset[str]
     variants: frozenset[str]
+    #: Katakana readings of the surnames and given names (scripts/build_name_readings.py).
+    kana_surnames: frozenset[str] = frozenset()
+    kana_given: frozenset[str] = frozenset()
 
 
 @cache
@@ -242,6 +245,8 @@ def _lexicons() -> _Lexicons:
         foreign=load_lexicon("foreign_names"),
         name_kanji=name_kanji() - _RARE_SURNAME_KANJI,
         variants=frozenset(variants),
+        kana_surnames=load_lexicon("name_readings_surnames"),
+        kana_given=load_lexicon("name_readings_given"),
     )
 
 
@@ -692,11 +697,13 @@ class _Scan:
         if word in _KATA_STOP or word in _ROLE_WORDS:
             return False
         lo, hi = self.starting_at(start), self.ending_at(end)
-        return (
-            lo >= 0
-            and hi >= 0
-            and all(p[0] == "名詞" and p[2] not in _NOT_NAME_NOUNS for p in self.tokens.pos[lo : hi + 1])
-        )
+        if lo < 0 or hi < 0:
+            return False
+        poss = self.tokens.pos[lo : hi + 1]
+        if any(p[0] != "名詞" or p[2] in _NOT_NAME_NOUNS for p in poss):
+            return False
+        # A katakana word UniDic knows as an ordinary noun (ステーション, データ) is no name.
+        return lo != hi or poss[0][1] == "固有名詞" or is_unknown_word(word)
 
     def self_introduction(self, pos: int) -> tuple[int, int, float] | None:
         """〇〇病院の山田です: a name between の and です (a caller introducing themselves)."""
@@ -717,7 +724,9 @@ class _Scan:
         if need_name:
             lo, hi = self.starting_at(start), self.ending_at(end)
             named = lo >= 0 and hi >= 0 and any(p[2] == "人名" for p in self.tokens.pos[lo : hi + 1])
-            if not (named or len(words) > 1 or any(w in self.lex.foreign for w in words)):
+            lex = self.lex
+            known = any(w in lex.foreign or w in lex.kana_surnames or w in lex.kana_given for w in words)
+            if not (named or len(words) > 1 or known):
                 return None
         return start, end, 0.9
 

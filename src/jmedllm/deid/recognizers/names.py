@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from itertools import accumulate, chain
+from itertools import accumulate, chain, pairwise
 
 from jmedllm.core.jatext.normalization import normalize
 from jmedllm.core.records import Span
@@ -115,6 +115,7 @@ from jmedllm.deid.recognizers._person_rules import (
     _Scan,
     _script_glued,
     _usable_word,
+    _words,
     english_names,
 )
 
@@ -481,7 +482,15 @@ class PersonRecognizer(Recognizer):
             found.update(english_names(text, scan.lex))
         if "(" in text:
             found.update(_vouched_by_reading(text))
+            found.update(_vouched_by_latin(text))
+        found.update(_initials(text))
+        if _KATAKANA_PAIR.search(text):
+            found.update(_katakana_japanese(scan))
+        if _VIET_MARK.search(text):
+            found.update(_vietnamese_names(text))
         found.update(_readings(scan, found))
+        if "(" in text:
+            found.update(_bracketed_forms(text, found))
         found.update(scan.propagate(found))
         return [Span(s, e, "PERSON", score) for s, e, score in outermost(found)]
 
@@ -581,6 +590,158 @@ _TWO_PART_READING = re.compile(
 _TWO_PART_NAME_BEFORE = re.compile(
     f"(?<![{KANJI}{KATAKANA}{HIRAGANA}A-Za-z0-9])(?P<a>[{KANJI}]{{1,5}}) (?P<b>[{KANJI}]{{1,4}}|[{HIRAGANA}]{{2,4}}|[{KATAKANA}]{{2,6}}) ?\\Z"
 )
+
+
+# Initials standing for a person: S.M., I.N., Y.K., K・T (written for anonymity, but still
+# identifying next to other details), and an initial before a surname (K. Hirose). Common
+# dotted abbreviations are listed out.
+_INITIALS = re.compile(
+    r"(?<![A-Za-z0-9.])(?:[A-Z]\. ?[A-Z]\.(?: ?[A-Z]\.)?|[A-Z]・[A-Z])(?![A-Za-z0-9])"
+    r"|(?<![A-Za-z0-9.])[A-Z]\. (?:[A-Z]\. )?[A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?(?![A-Za-z])"
+)
+_NOT_INITIALS = frozenset(
+    _words(
+        "A.M. P.M. U.S. U.K. E.U. P.S. N.B. I.V. I.M. S.C. O.D. O.S. O.U. B.P. H.R. R.R. G.I. "
+        "E.R. D.M. H.T. Q.D. P.O. P.R. S.L. C.C. D.C. L.A. N.Y. B.C. A.D. M.D. D.O. R.N. "
+        "Ph.D. T.B. V.S. O.T. P.T. S.T. I.D. O.K. A.S. A.M.A. B.I.D. T.I.D. Q.I.D. N.P.O."
+    )
+)
+
+
+def _initials(text: str) -> Iterator[tuple[int, int, float]]:
+    """Initials (S.M., Y. K., K・T) and an initial with a surname (K. Hirose)."""
+    if "." not in text and "・" not in text:
+        return
+    for m in _INITIALS.finditer(text):
+        word = m.group()
+        if word.replace(" ", "") in _NOT_INITIALS:
+            continue
+        last = word.rsplit(" ", 1)[-1]
+        if len(last) > 2 and (last in EN_STOP or last in _TITLE_WORDS):
+            continue  # "S. Patient", "A. Nurse"
+        yield m.start(), m.end(), 0.75
+
+
+# Vietnamese names keep their diacritics in records (Nguyễn Thị Lan, Đỗ Thị Mai): two to
+# five capitalised words, at least one holding a letter only Vietnamese uses. Place names
+# written the same way (Hà Nội) are identifying too.
+_VIET_LETTERS = "ĂăÂâĐđÊêÔôƠơƯưẠ-ỹ"
+_VIET_MARK = re.compile(f"[{_VIET_LETTERS}]")
+_VIET_WORD = "[A-ZĐÀ-ÝĂÂÊÔƠƯẠ-Ỹ][a-zà-ýăâđêôơưạ-ỹ]*"
+_VIET_NAME = re.compile(f"(?<![A-Za-zÀ-ỹ]){_VIET_WORD}(?: {_VIET_WORD}){{1,4}}(?![A-Za-zÀ-ỹ])")
+
+
+def _vietnamese_names(text: str) -> Iterator[tuple[int, int, float]]:
+    for m in _VIET_NAME.finditer(text):
+        if _VIET_MARK.search(m.group()) and not any(w in EN_STOP for w in m.group().split()):
+            yield m.start(), m.end(), 0.8
+
+
+# A Japanese name in katakana, surname and given name apart (ゴンダ シゲル, ｵｵﾀｹ ﾘｮｳｺ after
+# NFKC): フリガナ columns, billing exports, chat display names. One of the two parts must be
+# a lexicon name's reading, and neither may be a katakana word UniDic knows as something
+# else (ケア プラン, データ ベース).
+_KATAKANA_PAIR = re.compile(f"[{KATAKANA}] [{KATAKANA}]")
+_KATAKANA_RUN = re.compile(f"(?<![{KATAKANA}・=])[{KATAKANA}]{{2,8}}(?![{KATAKANA}・=])")
+
+
+def _katakana_japanese(scan: _Scan) -> Iterator[tuple[int, int, float]]:
+    text, lex = scan.text, scan.lex
+    words = list(_KATAKANA_RUN.finditer(text))
+    for a, b in pairwise(words):
+        if b.start() != a.end() + 1 or text[a.end()] != " ":
+            continue
+        sei, mei = a.group(), b.group()
+        if sei in _KATA_STOP or mei in _KATA_STOP or sei in _ROLE_WORDS or mei in _ROLE_WORDS:
+            continue
+        known_sei, known_mei = sei in lex.kana_surnames, mei in lex.kana_given
+        if not (known_sei or known_mei):
+            continue
+        if not (known_sei and known_mei) and _ordinary_katakana(scan, *(b.span() if known_sei else a.span())):
+            continue  # one part vouches; the other must not be a loanword (サトウ キビ, ヤマダ クリニック)
+        yield a.start(), b.end(), 0.8
+
+
+# Katakana words that follow or precede a name reading without being a name: facility and
+# product words (ヤマダ クリニック, サトウ キビ). UniDic knows many real name readings as words
+# too (ゴンダ), so its dictionary cannot decide.
+_LOANWORD_PARTS = frozenset(
+    _words("キビ クリニック ホーム ハウス センター ステーション ケア サービス ビル コーポ ハイツ マンション")
+)
+_LOANWORD_ENDS = (
+    "クリニック",
+    "ホーム",
+    "ハウス",
+    "センター",
+    "ステーション",
+    "サービス",
+    "ビル",
+    "ハイツ",
+    "マンション",
+    "ション",
+    "ング",
+    "ター",
+)
+
+
+def _ordinary_katakana(scan: _Scan, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a katakana loanword rather than half of a name."""
+    word = scan.text[start:end]
+    return word in _LOANWORD_PARTS or any(word.endswith(e) for e in _LOANWORD_ENDS)
+
+
+# A name in Latin letters in brackets after a katakana or kanji name: ラマ・スディップ(LAMA Sudip),
+# カブラル 莉亜(CABRAL Ria), 嘉手苅 エミリー 愛(Emily Ai KADEKARU). The transliteration vouches for
+# the name before it; two or more capitalised words, at least one of three letters or more.
+_LATIN_READING = re.compile(r"\( ?(?P<r>[A-Z][A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){1,4}) ?[)/]")
+_NAME_BEFORE_LATIN = re.compile(
+    f"(?<![{KANJI}{KATAKANA}{HIRAGANA}A-Za-z0-9])(?P<n>(?:[{KANJI}]{{1,5}}|[{KATAKANA}]{{2,8}})"
+    f"(?:[ ・=](?:[{KANJI}]{{1,4}}|[{KATAKANA}]{{2,8}})){{1,3}}) ?\\Z"
+)
+
+
+def _vouched_by_latin(text: str) -> Iterator[tuple[int, int, float]]:
+    """A name followed by its transliteration in Latin letters in brackets."""
+    for m in _LATIN_READING.finditer(text):
+        words = m.group("r").split()
+        if any(w in EN_STOP or w in _TITLE_WORDS for w in words) or max(map(len, words)) < 3:
+            continue
+        before = _NAME_BEFORE_LATIN.search(text, max(0, m.start() - 30), m.start())
+        if before is None:
+            continue
+        parts = re.split("[ ・=]", before.group("n"))
+        if any(p in _STOP or p in _CUE_WORDS or p in _KATA_STOP for p in parts):
+            continue
+        yield before.start("n"), before.end("n"), 0.8
+        yield m.start("r"), m.end("r"), 0.8
+
+
+# The other forms of a name in brackets after it, several separated by slashes:
+# 朴 智恩(パク・チウン/PARK JI-EUN), 陳 美玲(チン メイリン/CHEN MEILING).
+_BRACKET_PART = re.compile(
+    f"(?P<p>[{KATAKANA}]+(?:[ ・=][{KATAKANA}]+){{0,3}}|[{HIRAGANA}]{{2,}}(?: [{HIRAGANA}]+)?"
+    r"|[A-Z][A-Za-z'\-]*\.?(?: [A-Z][A-Za-z'\-]*\.?){0,4})"
+)
+
+
+def _bracketed_forms(text: str, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
+    """Every part of a bracket right after a found name that reads as another form of it."""
+    for end in {e for _, e, _ in spans}:
+        k = end + (text[end : end + 1] == " ")
+        if text[k : k + 1] != "(":
+            continue
+        close = text.find(")", k, k + 60)
+        if close < 0 or "/" not in text[k:close]:
+            continue
+        pos = k + 1
+        for part in text[k + 1 : close].split("/"):
+            lead = len(part) - len(part.lstrip(" "))
+            m = _BRACKET_PART.fullmatch(part.strip(" "))
+            if m is not None:
+                words = re.split("[ ・=]", m.group())
+                if not any(w.rstrip(".") in EN_STOP or w in _KATA_STOP or w in _ROLE_WORDS for w in words):
+                    yield pos + lead, pos + lead + len(m.group()), 0.8
+            pos += len(part) + 1
 
 
 # One-character heads of a term's second word (橋本 病(はしもと びょう) is a disease).
