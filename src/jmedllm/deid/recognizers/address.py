@@ -169,6 +169,47 @@ def _is_kanji(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or ch in "々〆ヶ"
 
 
+# What may follow a municipality named alone: residence and origin, an issuer or insurer
+# (倉敷市交付, 大仙市国民健康保険), a move (彦根市→), a facility there (七尾市の施設), a bracket.
+_BARE_AFTER = re.compile(
+    r"内?(?:在住|在勤|出身|居住|に住|から転居|へ転居|に転居|より転居|から転入|へ転出|交付|発行|長|"
+    r"国民健康保険|国保|介護保険|後期高齢|福祉事務所|保健センター|の(?:施設|病院|自宅|実家|墓)|→|-|\)|、|,)"
+)
+# Words ending in a unit character that name no particular place.
+_NOT_MUNICIPALITY = frozenset(
+    [
+        "同市",
+        "当市",
+        "本市",
+        "他市",
+        "各市",
+        "近隣市",
+        "都市",
+        "市町村",
+        "区市町村",
+        "同区",
+        "当区",
+        "同町",
+        "当町",
+        "各区",
+        "特別区",
+    ]
+)
+
+
+def _bare_municipality(text: str, start: int, unit_end: int) -> bool:
+    """Whether the kanji name and unit at ``start:unit_end`` (…市, …区, …町, …村) stand
+    alone as a place: a residence word, an issuer or a bracket around it."""
+    if text[unit_end - 1] not in "市区町村" or text[start:unit_end] in _NOT_MUNICIPALITY:
+        return False
+    if _BARE_AFTER.match(text, unit_end) is None:
+        return False
+    if text[unit_end : unit_end + 1] in ("-", ",", "、", ")"):
+        # only in a list or a bracket of places: (宇治市), 宇治市、大津市
+        return start > 0 and text[start - 1] in "(、, →"
+    return True
+
+
 def _generic_start(text: str, suffix: int) -> int | None:
     """Start of the 2–5 kanji name before a unit character (a label such as 自宅 or 住所
     may be glued before it), or of a 2–5 kana name (いすみ市, ニセコ町) that follows a
@@ -312,6 +353,12 @@ class AddressRecognizer(Recognizer):
                 if after == "立" or (after in ("内", "外") and not _INNER_TOWN.match(text, unit_end)):
                     continue  # 市立, 県内, 市外: an institution or a region, unless a town follows
                 if not _FOLLOW.match(text, unit_end):
+                    if not _bare_municipality(text, found, unit_end):
+                        continue
+                    # 那覇市在住, (宇治市), 倉敷市交付: a city alone is where someone lives or
+                    # what issued their papers — a quasi-identifier reported like a major city.
+                    spans.append(Span(found, unit_end, "ADDRESS", 0.6))
+                    pos = unit_end
                     continue
                 start = found
                 lead = _LEAD.match(text, start, unit_end)

@@ -130,7 +130,7 @@ _CONTEXT_AFTER = re.compile(
 )
 # Doses and amounts: "1/2錠", "1/3量", "2/3程度" are never dates, whatever precedes them.
 _NOT_DATE_AFTER = re.compile(
-    r" ?(?:錠|包|本|T|A|V|量|程度|回|杯|倍|mg|ml|mL|g|%|以下|以上|周|ずつ|希釈|cm|mm|分割)"
+    r" ?(?:錠|包|本(?!人|日|院|部|社|店)|[TAV](?![A-Za-z])|量|程度|回|杯|倍|mg|ml|mL|g(?![A-Za-z])|%|以下|以上|周|ずつ|希釈|cm|mm|分割)"
 )
 # n/n at the head of a line (after an optional bullet), then a space, colon or bracket:
 # the date of a progress-note entry.
@@ -157,7 +157,7 @@ _SCORE_NEAR = re.compile(_SCORE_WORDS)
 # checked only before a month/day is taken without other context): "呼称 3/20", "主要症状 5/6",
 # "該当 4/7項目", "Apgar 8/9" is a scale (above).
 _SCORE_LIKE_BEFORE = re.compile(
-    r"(?:呼称|復唱|症状|項目|所見|基準|該当|満たす|満点|近位|遠位|問|点|個|例|人|名|株|本|回)[ :は]*$"
+    r"(?:呼称|復唱|症状|項目|基準|該当|満たす|満点|近位|遠位|設問|(?<![時観視地拠焦論要利重])点|個|例|人|名|株|本|回)[ :は]*$"
 )
 # Labels of a date in English and the other languages of foreign records: "Retorno: 22/10",
 # "Next visit 4/12", "Fecha: 15/3". They are evidence of a date (weak: common fractions
@@ -185,6 +185,72 @@ _WEAK_BEFORE = re.compile(
     r"(?:申し送り|申送り|記録|確認|記載|記入|報告|更新|作成|日勤|夜勤|準夜|深夜|"
     r"[0-9]{1,2}:[0-9]{2}|(?<![A-Za-z])(?:on|since|from|until|till|by|dated|On|Since|From|Until|By))[ :]*$"
 )
+# The time of day after a month/day: "1/2夜", "8/21 朝", "11/24 夜より", "3/4 午後".
+_TIME_OF_DAY_AFTER = re.compile(r" ?(?:朝|昼|夕|夜(?!間)|午前|午後|深夜|未明|早朝|頃|ごろ|未明|[0-9]{1,2}時)")
+# Where a date stands even when its numbers look like a fraction (1/10, 2/9, 3/8): after a
+# field label and its colon, a closing bracket of a heading, at the head of a line or a
+# clause. The caller has already ruled out a scale's name before it.
+_DATE_SLOT_BEFORE = re.compile(
+    r"(?:[\u4e00-\u9fff\u30a1-\u30fa\u30fcA-Za-z0-9)]:|[】\]]|^[・\-*]?|[、。]) ?$"
+)
+# Scales whose score may follow a colon or a bracket (MMSE:24/30, MMT(4/5)); any other word
+# there labels a field, and a month/day after a field label is a date (GBS:11/15, 評価(7/13),
+# Hb 8.6 g/dL(3/19)).
+_SCALES = frozenset(
+    [
+        "MMSE",
+        "HDS-R",
+        "HDSR",
+        "MoCA",
+        "GCS",
+        "JCS",
+        "NRS",
+        "VAS",
+        "MMT",
+        "SPS",
+        "RBMT",
+        "Apgar",
+        "Levine",
+        "Grade",
+        "NYHA",
+        "ASA",
+        "SOFA",
+        "APACHE",
+        "FIM",
+        "BI",
+        "Barthel",
+        "PS",
+        "ECOG",
+        "KPS",
+        "CDR",
+        "FAST",
+        "DESIGN-R",
+        "Braden",
+        "OHAT",
+        "MNA",
+        "SLTA",
+        "WAB",
+        "正答",
+        "筋力",
+        "主食",
+        "副食",
+        "摂取",
+        "疼痛",
+    ]
+)
+
+
+def _labelled_slot(score: re.Match[str], word: str) -> bool:
+    """Whether the word before a month/day is a field label followed by a colon or a
+    bracket rather than a scale: ``GBS:11/15``, ``評価(7/13)``, ``g/dL(3/19)``."""
+    sep = score.group()[len(score.group().rstrip(" :=は(")) :]
+    if ":" not in sep and "(" not in sep:
+        return False
+    if not word:  # a Japanese score word: only 評価 also names the day of an assessment
+        return score.group().rstrip(" :=は(").endswith("評価")
+    return word not in _SCALES and not word[-1].isdigit()  # pN1(2/18) is a stage and a ratio
+
+
 # A ratio something changes to or by: "5/6に減量", "2/3に縮小".
 _CHANGE_AFTER = re.compile(r" ?に(?:分|割|希釈|減|増|縮|低下|上昇|改善|悪化|短縮|拡大|相当|な[っるりら])")
 # "鵜飼 2/21" closing a line: the date a signer wrote after a name or an initial.
@@ -221,6 +287,12 @@ _ERA_BOX = re.compile(
 # Both are found from a literal (月, or the year word), then the month number is checked.
 _MONTH_PART = re.compile(r"月(?:上旬|中旬|下旬|初旬|末(?![梢端]))")
 _MONTH_NUMBER_BEFORE = re.compile(r"(?<![0-9])(?:1[0-2]|[1-9])$")
+# A month alone: one or two digits (no year, day or duration around it), then 月, and no
+# word that makes it a count (3月齢, 6月間) or part of a longer date (find_dates has those).
+_BARE_MONTH = re.compile(
+    r"(?<![0-9年./\-〜~])(?:1[0-2]|[1-9])月(?:第[1-5]週|第[1-5][月火水木金土日]曜日?)?"
+    r"(?![0-9齢間目毎ごおぶ〜~])"
+)
 # ... and a day after a relative month (同月15日, 翌月3日): the day only. One scan finds both;
 # the number and what follows are checked in _form_dates.
 _RELATIVE = re.compile(r"[同昨本今翌前去当](?P<unit>[年月])(?P<n>[0-9]{1,2})(?P<what>[月日])")
@@ -300,21 +372,34 @@ def _slashed_is_date(text: str, m: re.Match[str]) -> float:
             return 0.75
         return 0.0
     score = _SCORE_BEFORE.search(before)
+    labelled = score is not None and _labelled_slot(score, score.group("word") or "")
     if (
         score is not None
         and (word := score.group("word") or "") not in _EN_DATE_WORDS
         and (word.lower() not in _EN_DATE_LABELS)
+        and not labelled
     ):
         return 0.0  # a test score or a ratio after its scale's name
     if _CONTEXT_AFTER.match(text, m.end()) or _CONTEXT_BEFORE.search(before):
         return 0.8
     if _LINE_HEAD.fullmatch(before) and _AFTER_LINE_HEAD.match(text, end):
         return 0.75  # "4/1 BT 38.5℃", "4/1：解熱": a dated line of a course record
+    if _TIME_OF_DAY_AFTER.match(text, end) and not _SCORE_NEAR.search(before):
+        return 0.75  # "1/2夜には", "8/21 朝", "11/24 夜より": a day and the time of it
     if _looks_like_fraction(month, day):
+        # "経過:1/10 急性心筋梗塞", "】3/8 訪問", "\n3/7、電話": a date's place. Not 1/2 … 3/4,
+        # the fractions of doses and amounts (残量:1/3, 分割:1/2).
+        if (
+            day >= 5
+            and _DATE_SLOT_BEFORE.search(before)
+            and not _SCORE_NEAR.search(before)
+            and not _CHANGE_AFTER.match(text, end)
+        ):
+            return 0.65
         return 0.0
     if _WEAK_BEFORE.search(before) or _WEAK_AFTER.match(text, end) or _EN_DATE_LABEL_BEFORE.search(before):
         return 0.7
-    if _SCORE_NEAR.search(before):
+    if _SCORE_NEAR.search(before) and not labelled:
         return 0.0  # "筋力低下(4/5)", "疼痛は軽度 7/10"
     if _CLAUSE_HEAD.search(before) and _AFTER_CLAUSE_HEAD.match(text, end):
         return 0.7  # "…とし、1/15 見学に同行": a month/day opening a clause, then an event
@@ -410,6 +495,10 @@ def _form_dates(text: str) -> list[tuple[int, int, float]]:
         for m in _ERA_BOX.finditer(text):
             out.append((m.start("d"), m.end("d"), 0.8))
     if "月" in text:
+        for m in _BARE_MONTH.finditer(text):
+            # "12月予定", "9月以降", "10月頃", "11月分", "11月第2週": a month alone is a date
+            # element too (the day and year are elsewhere, or left out).
+            out.append((m.start(), m.end(), 0.65))
         for m in _MONTH_PART.finditer(text):
             number = _MONTH_NUMBER_BEFORE.search(text, max(0, m.start() - 3), m.start())
             if number is not None:
