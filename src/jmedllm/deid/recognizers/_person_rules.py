@@ -667,6 +667,8 @@ class _Scan:
         """The kanji word (or surname and given name) at ``pos`` that fills a role's slot:
         after a role and a space, a name is what notes write there, whether or not the
         lexicons know it — as long as a boundary follows and the word is no verbal noun."""
+        if _CUE_RE.match(self.text, pos):
+            return None  # 講師 助産師 茂木: another role, whose own slot follows
         seg = self.segment(pos, backward=False)
         ends = self.tokens.ends
         for n in range(min(len(seg), 3), 0, -1):

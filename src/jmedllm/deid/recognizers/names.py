@@ -492,6 +492,7 @@ class PersonRecognizer(Recognizer):
         if "(" in text:
             found.update(_bracketed_forms(text, found))
         found.update(scan.propagate(found))
+        found.update(_given_tails(scan, found))
         return [Span(s, e, "PERSON", score) for s, e, score in outermost(found)]
 
     @staticmethod
@@ -742,6 +743,43 @@ def _bracketed_forms(text: str, spans: set[tuple[int, int, float]]) -> Iterator[
                 if not any(w.rstrip(".") in EN_STOP or w in _KATA_STOP or w in _ROLE_WORDS for w in words):
                     yield pos + lead, pos + lead + len(m.group()), 0.8
             pos += len(part) + 1
+
+
+# The rest of a given name after a found surname (金 容|洙, 韓 明|洙, 林 ともか): a kanji
+# run, or a kana word of three or more, that reaches a boundary — a bracket, punctuation,
+# a line end, an honorific or a role. Rare given-name kanji (洙, 芬) are what the rules
+# above stop at; a name part stops before what is clearly not one.
+_TAIL_END = r"(?=[\s、。,.()/:」】]|$|様|さん|さま|君|くん|ちゃん|先生|氏|殿|医師|看護師)"
+_GIVEN_TAIL = re.compile(f"[{KANJI}]{{1,3}}{_TAIL_END}|[{HIRAGANA}{KATAKANA}]{{3,5}}{_TAIL_END}")
+_NOT_TAIL_START = frozenset("様氏殿君")
+_VERBAL_NOUNS = frozenset({"サ変可能", "副詞可能", "形状詞可能", "サ変形状詞可能", "助数詞可能"})
+
+
+def _given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
+    text = scan.text
+    for start, end, score in list(spans):
+        if end >= len(text):
+            continue
+        if text[end] == " " and " " not in text[start:end] and _KANJI_WORD.fullmatch(text[start:end]):
+            tail = _GIVEN_TAIL.match(text, end + 1)  # 林 ともか: a lone surname, then a space
+        elif _KANJI_RUN.match(text, end) and " " in text[start:end]:
+            tail = _GIVEN_TAIL.match(text, end)  # 金 容|洙: the given name cut short
+            if tail is not None and len(tail.group()) > 1:
+                continue
+        else:
+            continue
+        if tail is None:
+            continue
+        word = tail.group()
+        if word[0] in _NOT_TAIL_START or word in _CUE_WORDS or word in _STOP or word in _DEPARTMENT_CUES:
+            continue
+        i, j = scan.starting_at(tail.start()), scan.ending_at(tail.end())
+        if _KANJI_WORD.match(word) and i >= 0 and j >= i and any(
+            p[0] not in ("名詞", "接頭辞", "接尾辞", "記号") or p[2] in _VERBAL_NOUNS
+            for p in scan.tokens.pos[i : j + 1]
+        ):
+            continue  # 高橋 確認, 田中 同席: a verbal noun or a verb, not a given name
+        yield start, tail.end(), score
 
 
 # One-character heads of a term's second word (橋本 病(はしもと びょう) is a disease).
