@@ -117,7 +117,13 @@ _KATAKANA_OR_DOT = re.compile(f"[{KATAKANA}・]")
 # ・ and katakana, written ・ first so that re skips ahead to the (rare) ・.
 _KATAKANA_DOT = re.compile(f"・(?<=[{KATAKANA}]・)(?=[{KATAKANA}])")
 _HIRAGANA_NAME = re.compile(f"[{HIRAGANA}ー]{{2,8}}(?:[ ・][{HIRAGANA}ー]{{1,8}}){{0,3}}(?![{HIRAGANA}ー])")
-_NOT_HIRAGANA_NAME = frozenset(_words("なし ありません ふめい みてい いない とくになし しらない わからない"))
+_NOT_HIRAGANA_NAME = frozenset(
+    _words(
+        "なし ありません ふめい みてい いない とくになし しらない わからない "
+        "おはよう おはようございます こんにちは こんばんは おつかれさま おつかれさまです ありがとう "
+        "ありがとうございます よろしく よろしくお願いします すみません はい いいえ りょうかい"
+    )
+)
 _READING_BEFORE = re.compile(f"([{KATAKANA}]+(?:[ ・][{KATAKANA}]+){{0,3}}) ?\\(\\Z")
 # Particles and marks after which a bare surname reads as a person (田中は / 田中より).
 _AFTER_BARE = frozenset(_words("は が を に の と へ も や より から で にて など 、 。 , . ) 」 :"))
@@ -613,11 +619,14 @@ class _Scan:
                 return start, end, 0.75
         return None
 
-    def after_cue(self, pos: int, level: int, form: bool = False) -> tuple[int, int, float] | None:
+    def after_cue(
+        self, pos: int, level: int, form: bool = False, slot: bool = True
+    ) -> tuple[int, int, float] | None:
         """The name right after a role, relation or label that ends at ``pos``; ``form``: the
         cue is a form field (氏名：), after which even a hiragana word is a name."""
         text = self.text
-        spaced = text[pos : pos + 1] == " "  # 主治医 鴨脚: the cue stands apart from what follows
+        # 主治医 鴨脚: a role standing apart from what follows (not a department: 精神科 再診)
+        spaced = slot and text[pos : pos + 1] == " "
         if text[pos : pos + 1] in _FWD_SKIP_FIRST:
             pos = _FWD_SKIP.match(text, pos).end()  # type: ignore[union-attr]
         if pos >= len(text):

@@ -251,6 +251,8 @@ def _labelled_slot(score: re.Match[str], word: str) -> bool:
     return word not in _SCALES and not word[-1].isdigit()  # pN1(2/18) is a stage and a ratio
 
 
+# A scale named earlier on the line: every n/n after it in the row is one of its scores.
+_SCALE_IN_LINE = re.compile(r"MMT|MMSE|HDS-R|GCS|NRS|VAS|徒手筋力|筋力|握力|視力|聴力")
 # A ratio something changes to or by: "5/6に減量", "2/3に縮小".
 _CHANGE_AFTER = re.compile(r" ?に(?:分|割|希釈|減|増|縮|低下|上昇|改善|悪化|短縮|拡大|相当|な[っるりら])")
 # "鵜飼 2/21" closing a line: the date a signer wrote after a name or an initial.
@@ -419,6 +421,9 @@ def _slashed_is_date(text: str, m: re.Match[str]) -> float:
         return 0.7  # "(2/1)": a month/day alone in brackets
     if _SCORE_LIKE_BEFORE.search(before) or _CHANGE_AFTER.match(text, end):
         return 0.0  # "呼称 3/20", "主要症状 5/6", "5/6に減量": a count or a ratio
+    line = text[max(0, start - 60) : start].rsplit("\n", 1)[-1]
+    if _SCALE_IN_LINE.search(line):
+        return 0.0  # "MMT 下肢 3/5、上肢 4/5", "MMT(右/左):腸腰筋 4/4": scores of one scale in a row
     if _SIGNED_BEFORE.search(before) and _LINE_END.match(text, end):
         return 0.65
     # Nothing says "score" and the numbers are no common fraction: in clinical prose a

@@ -122,6 +122,8 @@ _NOT_AFTER = {
     "財団": "法",  # 一般財団法人: the corporation type, not a foundation's name
     **dict.fromkeys(_DEPARTMENTS, "医的系領域学部"),  # 内科医, 外科的
 }
+# Service words that end a name only where the word ends (つばさ訪問看護:, not 訪問看護師).
+_COMPOUNDING = frozenset(_words("訪問看護 訪問介護 訪問リハビリ 訪問診療 ケアプラン 葬祭 典礼 支所 庁舎"))
 # Words that end the backward walk and are not part of the name.
 _STOP = load_lexicon("facility_stopwords")
 # Words that may be part of a name but do not make it specific (市民病院, 県立中央病院).
@@ -197,6 +199,10 @@ _KANA_NAME_AFTER = re.compile(
     "(?P<name>(?![のにをはがでともへや])[\u3041-\u3096ー]{2,8}"
     f"(?:の?[{''.join(sorted(_HOME_END))}](?={_BOUNDARY}|[のにへでをはが])|(?={_BOUNDARY})))"
 )
+# After 株式会社 (no space), a kana name runs up to a particle too (株式会社あしたかの…).
+_KANA_COMPANY_AFTER = re.compile(
+    f"(?P<name>[\\u3041-\\u3096ー]{{3,8}}?)(?={_BOUNDARY}|[のにでをはがへと][^\\u3041-\\u3096])"
+)
 # Kana that is a sentence, not a name (デイサービス ありがとうございました).
 _NOT_KANA_NAME = re.compile(
     "ます|です|まし|ませ|でし|ござい|ください|ありがと|よろしく|した$|ない$|られ|^(?:なし|あり|ある|とくに|みてい|ふめい|いない|おなじ)$"
@@ -236,6 +242,15 @@ _SHOP = re.compile("(?<![店])店(?![員舗主長内頭])")
 _BRAND_BEFORE = re.compile(
     f"(?<![{KATAKANA}A-Za-z])(?P<brand>[{KATAKANA}]{{3,}}|[A-Z][A-Za-z&']+(?: [A-Z][A-Za-z&']+)*) ?[{KANJI}{KATAKANA}]{{1,8}}\\Z"
 )
+# A given name and a title, or a title, after a word: the word is a surname.
+_PERSON_AFTER = re.compile(f"(?: [{KANJI}]{{1,3}})? ?(?:先生|様|さん|医師|氏|殿|Dr|看護師|薬剤師)")
+# Ambulance units: a station's place name, 救急 and the unit number (住之江救急1, 首里救急).
+_AMBULANCE = re.compile(
+    f"(?<![{KANJI}])(?P<place>[{KANJI}]{{2,5}})救急(?:隊)?[0-9]{{0,2}}(?=[\\s(、,:]|隊長|$)"
+)
+_AMBULANCE_GENERIC = frozenset(
+    _words("一次 二次 三次 夜間 休日 小児 時間外 高度 初期 救命 病院 当院 他院 搬送 要請 民間 消防 通常 院内")
+)
 # Closing brackets after a name (NFKC): a kana name in brackets ends there.
 _CLOSERS = frozenset(")]」』】〕")
 
@@ -258,6 +273,8 @@ class FacilityRecognizer(Recognizer):
             follow = _NOT_AFTER.get(word)
             if follow and mend < len(text) and text[mend] in follow:
                 continue
+            if word in _COMPOUNDING and _WORD_CHAR.match(text, mend):
+                continue  # 訪問看護|報告書, 訪問看護|師: the word goes on
             # The longest suffix may start inside a word (桜|台中|学校): try shorter ones too.
             if starts is None:
                 starts = morphemes(context).starts
@@ -272,6 +289,8 @@ class FacilityRecognizer(Recognizer):
                         break
         for m in _KIND_FIRST.finditer(text):
             spaced = m.group().endswith(" ")  # after a space, 医師 or 消化器内科 may follow
+            if not spaced and m.group() in _COMPOUNDING:
+                continue  # 訪問看護報告書, 訪問看護師: one word, no kind and name
             end = _name_after(context, m.end(), spaced)
             if end > m.end():
                 corp = _corp_before(text, m.start())
@@ -312,6 +331,10 @@ class FacilityRecognizer(Recognizer):
                 if before and before.start() < m.start():
                     bed = None if ward else _BED_AFTER.match(text, m.end())
                     found.add((before.start(), bed.end() if bed else m.end(), 0.8))
+        if "救急" in text:  # 住之江救急1, 首里救急: an ambulance unit named after its station
+            for m in _AMBULANCE.finditer(text):
+                if m.group("place") not in _AMBULANCE_GENERIC:
+                    found.add((m.start(), m.end(), 0.8))
         if "店" in text:  # ヒマラヤキッチン 船橋本町店: a shop's brand, then its branch
             found.update(_brand_branches(context))
         found = {(s, _branch_end(context, e), score) for s, e, score in found}
@@ -484,20 +507,22 @@ def _label(text: str, end: int) -> bool:
     return after[:1] == ":" or after == " :"
 
 
-def _name_after(context: TextContext, pos: int, spaced: bool, company: bool = False) -> int:
+def _name_after(
+    context: TextContext, pos: int, spaced: bool, company: bool = False, kana_first: bool = True
+) -> int:
     """End of the name written after a kind at ``pos`` (グループホームさくら, 特別養護老人ホーム
     潮騒の里, 介護タクシー はいさい, 合同会社 でいごタクシー), or ``pos`` if none: kana, kanji,
     katakana, alphanumerics and an inner ``の`` up to punctuation, a space, a particle, a
     stop word, a word after a company (勤務) or a person's title (先生)."""
-    if spaced:
-        kana = _KANA_NAME_AFTER.match(context.text, pos)
+    if kana_first and (spaced or company):
+        kana = (_KANA_NAME_AFTER if spaced else _KANA_COMPANY_AFTER).match(context.text, pos)
         if kana is not None and _NOT_KANA_NAME.search(kana.group("name")):
             return pos  # a sentence after the kind, not its name
         if kana is not None:
             # MeCab cuts kana names into pieces the walk below cannot follow (つくし|ん|ぼ,
             # みな|と|寮, しな|の|路); after a kind and a space, a kana word up to a boundary
             # (or a home's last kanji) is the name.
-            return max(kana.end("name"), _name_after(context, pos, False, company))
+            return max(kana.end("name"), _name_after(context, pos, False, company, kana_first=False))
     tokens = morphemes(context)
     i = token_starting_at(context, pos)
     if i < 0:
@@ -561,6 +586,8 @@ def _name_after(context: TextContext, pos: int, spaced: bool, company: bool = Fa
     joined = context.text[pos:end]
     if joined in _DEPARTMENTS or joined in _GENERIC or joined in _KINDS:
         return pos
+    if spaced and _PERSON_AFTER.match(context.text, end):
+        return pos  # 在宅クリニック 与那覇 拓也 先生: a person of the clinic, not its name
     if not spaced and not company and taken[0].surface in _GENERIC:
         return pos  # 訪問入浴|介護サービス: the kind word is part of a longer compound
     if spaced and all(t.is_person_name and _KANJI_WORD.fullmatch(t.surface) for t in taken):

@@ -537,7 +537,7 @@ class PersonRecognizer(Recognizer):
                     _name_list(scan, sep.end(), 0, form, found)
             elif word in _DEPARTMENT_CUES:
                 if text[end : end + 1] == " ":  # 明星病院 内科 林 零: a signature line
-                    hit = scan.after_cue(end, level=1)
+                    hit = scan.after_cue(end, level=1, slot=False)
                     if hit is not None:
                         found.add(hit)
             elif word in _ROLES or word in _RELATIONS:
@@ -750,7 +750,9 @@ def _bracketed_forms(text: str, spans: set[tuple[int, int, float]]) -> Iterator[
 # a line end, an honorific or a role. Rare given-name kanji (洙, 芬) are what the rules
 # above stop at; a name part stops before what is clearly not one.
 _TAIL_END = r"(?=[\s、。,.()/:」】]|$|様|さん|さま|君|くん|ちゃん|先生|氏|殿|医師|看護師)"
-_GIVEN_TAIL = re.compile(f"[{KANJI}]{{1,3}}{_TAIL_END}|[{HIRAGANA}{KATAKANA}]{{3,5}}{_TAIL_END}")
+_GIVEN_TAIL = re.compile(
+    f"[{KANJI}]{{1,3}}?{_TAIL_END}|[{HIRAGANA}]{{3,5}}?{_TAIL_END}|[{KATAKANA}]{{2,6}}?{_TAIL_END}"
+)
 _NOT_TAIL_START = frozenset("様氏殿君")
 _VERBAL_NOUNS = frozenset({"サ変可能", "副詞可能", "形状詞可能", "サ変形状詞可能", "助数詞可能"})
 
@@ -774,9 +776,14 @@ def _given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tu
         if word[0] in _NOT_TAIL_START or word in _CUE_WORDS or word in _STOP or word in _DEPARTMENT_CUES:
             continue
         i, j = scan.starting_at(tail.start()), scan.ending_at(tail.end())
-        if _KANJI_WORD.match(word) and i >= 0 and j >= i and any(
-            p[0] not in ("名詞", "接頭辞", "接尾辞", "記号") or p[2] in _VERBAL_NOUNS
-            for p in scan.tokens.pos[i : j + 1]
+        if (
+            _KANJI_WORD.match(word)
+            and i >= 0
+            and j >= i
+            and any(
+                p[0] not in ("名詞", "接頭辞", "接尾辞", "記号") or p[2] in _VERBAL_NOUNS
+                for p in scan.tokens.pos[i : j + 1]
+            )
         ):
             continue  # 高橋 確認, 田中 同席: a verbal noun or a verb, not a given name
         yield start, tail.end(), score
