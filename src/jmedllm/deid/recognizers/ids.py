@@ -250,7 +250,9 @@ _NUMBER_VALUE = (
 _MARKER = r"(?:[ ]?(?:[\u2460-\u2473]|\([1-9]\)|第[1-9]|\([\u3041-\u30ff\u4e00-\u9fff]{1,5}\)))?"
 _INSURANCE = re.compile(
     r"(?P<label>介護保険被保険者番号|介護保険番号|被保険者証番号|被保険者番号|保険証番号|被保険者No\.?|"
-    r"公費負担者番号|負担者番号|公費受給者番号|受給者証番号|受給者番号|保険者番号|保険者No\.?|保険者)"
+    r"公費負担者番号|負担者番号|公費受給者番号|受給者証番号|受給者番号|保険者番号|保険者No\.?|保険者|国保|"
+    # the same labels in katakana (half-width on billing printouts: ﾎｹﾝｼｬ, ｺｳﾋ1, ｼﾞｭｷｭｳｼｬ)
+    r"ホケンシャ(?:バンゴウ)?|コウヒ[1-4]?|ジュキュウシャ(?:バンゴウ)?)"
     rf"{_MARKER}[ ]?[:#は]?[ ]?(?P<v>{_NUMBER_VALUE})"
 )
 # 記号・番号・枝番 of a health-insurance card. The 記号 is digits, letters or katakana (kanji
@@ -273,6 +275,8 @@ _EN_INSURANCE = re.compile(
     r"(?:Policy|Member(?:ship)?|Insurance|Insured|Subscriber|Group|Medicare|Medicaid|Health [Ii]nsurance)"
     r"(?: ?(?:[Nn]umber|[Nn]o\.?|#|ID))?[ ]?[:#]?[ ]?(?P<v>[A-Z0-9][A-Za-z0-9]*(?:[\-./][A-Za-z0-9]+){0,4})"
 )
+# Every label above holds one of these (a cheap test before the full patterns).
+_INSURANCE_GATE = re.compile("番号|保険|記号|枝番|国保|ホケンシャ|コウヒ|ジュキュウシャ")
 _BRANCH = re.compile(rf"枝番(?:号)?\)?{_LABEL_SEP}(?P<v>[0-9]{{1,3}})")  # "(枝番)01" too
 _HAS_NON_KANJI = re.compile(r"[0-9A-Za-z\u30a1-\u30fa]")
 
@@ -294,7 +298,7 @@ class InsuranceIdRecognizer(Recognizer):
                 continue
             if sum(c.isdigit() for c in m.group("v")) >= 3 and _free(text, *m.span("v")):
                 spans.append(Span(*m.span("v"), "INSURANCE_ID", 0.85))
-        if "番号" not in text and "保険" not in text and "記号" not in text and "枝番" not in text:
+        if not _INSURANCE_GATE.search(text):
             return spans
         for m in _INSURANCE.finditer(text):
             start, end = m.span("v")
@@ -448,7 +452,35 @@ class OtherIdRecognizer(Recognizer):
             span = _labelled_code(text, anchor)
             if span is not None:
                 found.setdefault(span, 0.8)
+        if "-" in text:
+            for m in _DOCUMENT_CODE.finditer(text):
+                code = m.group()
+                if (
+                    sum(c.isdigit() for c in code) >= 4
+                    and _LONG_DIGITS.search(code)
+                    and not _TRIAL_REGISTRY.match(code)
+                    and not code.startswith(_NOT_CODE_PREFIXES)
+                    and _free(text, *m.span())
+                    and not _NOT_PERSONAL_CODE_BEFORE.search(text, max(0, m.start() - 16), m.start())
+                ):
+                    found.setdefault(m.span(), 0.7)
         return [Span(s, e, "OTHER_ID", score) for (s, e), score in sorted(found.items())]
+
+
+# Document, report and record codes with no label before them (IR-2024-0219-007,
+# TCC-241118-014, GTS-HR-2025-0047, KJ-2024-0031): capitals, then hyphenated groups holding a
+# run of three or more digits and four digits in all. Such codes link back to a record
+# (REFERENCE §1, standard 3), whatever label they were written with. (The look-behind comes
+# after the first letter, so that the scan skips ahead to capitals.)
+_DOCUMENT_CODE = re.compile(r"[A-Z](?<![A-Za-z0-9\-][A-Z])[A-Z]{0,4}(?:-[A-Z0-9]{1,8}){1,4}(?![A-Za-z0-9])")
+_LONG_DIGITS = re.compile(r"[0-9]{3}")
+# Labels of codes that name a protocol, a product or a batch, not a person's record.
+_NOT_PERSONAL_CODE_BEFORE = re.compile(
+    r"(?:計画書番号|プロトコル|[Pp]rotocol|治験薬|薬剤コード|ロット|[Ll]ot|製造番号|型番|品番|規格|試験番号|課題番号)"
+    r"(?:コード|番号|記号)?[ :No.#]*$"
+)
+# Codes of things, not of people or their records: standards, genes, scores, devices.
+_NOT_CODE_PREFIXES = ("ISO-", "JIS-", "IEC-", "HLA-", "COVID-", "SARS-", "CYP", "ICD-", "DSM-", "JCS-", "NYHA-")
 
 
 def _account(text: str, kind: re.Match[str]) -> tuple[int, int] | None:

@@ -596,9 +596,10 @@ _TWO_PART_NAME_BEFORE = re.compile(
 # Initials standing for a person: S.M., I.N., Y.K., K・T (written for anonymity, but still
 # identifying next to other details), and an initial before a surname (K. Hirose). Common
 # dotted abbreviations are listed out.
+# (The look-behind comes after the first letter, so that the scan skips ahead to capitals.)
 _INITIALS = re.compile(
-    r"(?<![A-Za-z0-9.])(?:[A-Z]\. ?[A-Z]\.(?: ?[A-Z]\.)?|[A-Z]・[A-Z])(?![A-Za-z0-9])"
-    r"|(?<![A-Za-z0-9.])[A-Z]\. (?:[A-Z]\. )?[A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?(?![A-Za-z])"
+    r"[A-Z](?<![A-Za-z0-9.][A-Z])(?:\. ?[A-Z]\.(?: ?[A-Z]\.)?|・[A-Z])(?![A-Za-z0-9])"
+    r"|[A-Z](?<![A-Za-z0-9.][A-Z])\. (?:[A-Z]\. )?[A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?(?![A-Za-z])"
 )
 _NOT_INITIALS = frozenset(
     _words(
