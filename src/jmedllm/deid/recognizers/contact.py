@@ -50,6 +50,7 @@ def _domestic(tag: str) -> str:
         r"|0\d{1,4}\(\d{1,4}\)\d{3,4}"  # 03(1234)5678
         rf"|0\d{{1,4}}(?P<{tag}>[ .\-])\d{{1,4}}(?P={tag})\d{{3,4}}"  # 03-1234-5678, 0120-123-456
         r"|0\d{1,4}-\d{5,8}"  # 03-12345678
+        r"|0\d{1,4} - \d{1,4} - \d{3,4}"  # 090 - 6612 - 0834 (OCR and typed forms space the dashes)
         r"|0\d{9,10}"  # 0312345678, 09012345678
     )
 
@@ -116,7 +117,14 @@ def is_plausible_phone(digits: str) -> bool:
 
 def _bounded(text: str, start: int, end: int, *, check_before: bool = True) -> bool:
     """The number is not a piece of a longer number, code or decimal."""
-    if check_before and start > 0 and text[start - 1] in _BEFORE_BAD:
+    if (
+        check_before
+        and start > 0
+        and text[start - 1] in _BEFORE_BAD
+        # "(自宅)/090-…": a slash after a bracket or a word lists numbers; after a digit it
+        # joins a date or a fraction (2024/03-…)
+        and not (text[start - 1] == "/" and (start < 2 or not text[start - 2].isalnum()))
+    ):
         return False
     if end < len(text) and text[end].isascii() and text[end].isdigit():
         return False
