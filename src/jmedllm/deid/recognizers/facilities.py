@@ -515,9 +515,10 @@ def _name_after(
     katakana, alphanumerics and an inner ``の`` up to punctuation, a space, a particle, a
     stop word, a word after a company (勤務) or a person's title (先生)."""
     if kana_first and (spaced or company):
+        run = _HIRA_RUN.match(context.text, pos)
+        if run is not None and _NOT_KANA_NAME.search(run.group()):
+            return pos  # a sentence after the kind, not its name (デイサービス ありがとうございました)
         kana = (_KANA_NAME_AFTER if spaced else _KANA_COMPANY_AFTER).match(context.text, pos)
-        if kana is not None and _NOT_KANA_NAME.search(kana.group("name")):
-            return pos  # a sentence after the kind, not its name
         if kana is not None:
             # MeCab cuts kana names into pieces the walk below cannot follow (つくし|ん|ぼ,
             # みな|と|寮, しな|の|路); after a kind and a space, a kana word up to a boundary

@@ -480,7 +480,19 @@ _NOT_PERSONAL_CODE_BEFORE = re.compile(
     r"(?:コード|番号|記号)?[ :No.#]*$"
 )
 # Codes of things, not of people or their records: standards, genes, scores, devices.
-_NOT_CODE_PREFIXES = ("ISO-", "JIS-", "IEC-", "HLA-", "COVID-", "SARS-", "CYP", "ICD-", "DSM-", "JCS-", "NYHA-")
+_NOT_CODE_PREFIXES = (
+    "ISO-",
+    "JIS-",
+    "IEC-",
+    "HLA-",
+    "COVID-",
+    "SARS-",
+    "CYP",
+    "ICD-",
+    "DSM-",
+    "JCS-",
+    "NYHA-",
+)
 
 
 def _account(text: str, kind: re.Match[str]) -> tuple[int, int] | None:

@@ -493,7 +493,11 @@ class PersonRecognizer(Recognizer):
             found.update(_bracketed_forms(text, found))
         found.update(scan.propagate(found))
         found.update(_given_tails(scan, found))
-        return [Span(s, e, "PERSON", score) for s, e, score in outermost(found)]
+        return [
+            Span(s, e, "PERSON", score)
+            for s, e, score in outermost(found)
+            if not (text[e - 1] in _MUNICIPAL_UNITS and _RESIDENCE.match(text, e))
+        ]
 
     @staticmethod
     def _cued(scan: _Scan, found: set[tuple[int, int, float]]) -> None:
@@ -788,6 +792,11 @@ def _given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tu
         ):
             continue  # 高橋 確認, 田中 同席: a verbal noun or a verb, not a given name
         yield start, tail.end(), score
+
+
+# A place where someone lives is no name, whatever cue stands before it: 長女（宇和島市在住）.
+_MUNICIPAL_UNITS = frozenset("市区町村郡県都府道")
+_RESIDENCE = re.compile("在住|出身|在勤|居住|在|内|の自宅|の実家")
 
 
 # One-character heads of a term's second word (橋本 病(はしもと びょう) is a disease).
