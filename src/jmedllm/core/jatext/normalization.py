@@ -69,8 +69,11 @@ _JOINERS = frozenset("\uff9e\uff9f") | frozenset(map(chr, range(0x1160, 0x11FA))
 # normalised with one C-level NFKC call and maps linearly; everything else takes the
 # per-cluster path.
 _STABLE = (
-    "\t\n\r\x20-\x7d\u3001-\u3003\u3005-\u3007\u3008-\u3011\u3013-\u301b\u301d-\u301f"
+    "\t\n\r\x20-\x7d\u3001-\u3003\u3005-\u3007\u3008-\u3011\u3012-\u301b\u301d-\u301f"
     "\u3041-\u3096\u30a1-\u30fb\u30fd\u30fe\u4e00-\u9fff"
+    # signs of clinical notes that NFKC leaves alone: ° ± × ÷ μ ※ arrows, shapes, 〒
+    "\u00b0\u00b1\u00d7\u00f7\u03bc\u203b\u2190-\u2193\u25a0\u25a1\u25b2\u25b3\u25bc\u25bd"
+    "\u25c6\u25c7\u25cb\u25ce\u25cf\u2605\u2606\u266a"
 )
 _STABLE_RUN = re.compile(f"[{_STABLE}]+")
 # The long-vowel mark ー is folded to "-" only between two digits (03ー1234), so it joins a
