@@ -50,15 +50,21 @@ __all__ = ["AgeRecognizer", "DateRecognizer", "kanji_number"]
 
 # --- dates ---------------------------------------------------------------------------------
 
-_WEEKDAY = r" ?\((?:月|火|水|木|金|土|日)(?:曜日?)?\)"
+_WEEKDAY = (
+    r" ?\((?:(?:月|火|水|木|金|土|日)(?:曜日?)?(?:・祝)?|祝|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.?)\)"
+)
 _TIME = (
     r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2})?(?: ?(?:AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z]))?"
     r"|時(?!間)(?:\d{1,2}分)?(?:\d{1,2}秒)?))"
 )
 # 上旬/中旬/下旬 narrow a year-month to ten days: part of the date expression.
 _TEN_DAYS = "上旬|中旬|下旬|初旬"
+# A time zone after a time (…23:41:07 +0900, …T09:40:00+09:00) and 頃 after a date or a time
+# (令和2年頃, 7:45頃): both belong to the date expression.
+_ZONE = r"(?:(?<=[0-9]) ?[+\-](?:0[0-9]|1[0-4]):?[0-5][0-9](?![0-9])|(?<=[0-9])Z(?![A-Za-z]))?"
 _AFTER_DATE = re.compile(
-    rf"(?:(?<=月)(?:{_TEN_DAYS}))?(?:(?<=旬) ?[〜~] ?(?:{_TEN_DAYS}))?(?:{_WEEKDAY})?{_TIME}?"
+    rf"(?:(?<=月)(?:{_TEN_DAYS}|末(?![梢端])))?(?:(?<=旬) ?[〜~] ?(?:{_TEN_DAYS}))?(?:{_WEEKDAY})?{_TIME}?"
+    rf"{_ZONE}(?:頃|ごろ)?"
 )
 # The last day of a range whose month is not repeated: 4月1日〜3日.
 _DAY_RANGE = re.compile(r" ?[〜~\-] ?(?:[1-9]|[12][0-9]|3[01])日(?!間|目|後|前|分|以|毎|おき|ごと)")
@@ -479,7 +485,42 @@ class DateRecognizer(Recognizer):
         found += _english_dates(text)
         found += _foreign_dates(text)
         found += _form_dates(text)
+        found += _more_dates(text)
         return _extend_and_dedupe(text, found)
+
+
+# 令和6.4.10, 昭53.10.14: a kanji era (or its first character) with a dotted or slashed date.
+_KANJI_ERA_DOTTED = re.compile(
+    r"(?:明治|大正|昭和|平成|令和|明|大|昭|平|令)(?:元|[0-9]{1,2})[./](?:1[0-2]|0?[1-9])[./](?:3[01]|[12][0-9]|0?[1-9])(?![0-9])"
+)
+# Timestamps of exports and messages: 20240716093512, 202407160610 (a date, then a time).
+_TIMESTAMP = re.compile(
+    r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9])?(?![0-9])"
+)
+# An eight-digit date between the separators of a record or a file name: |19520227|,
+# IMG_20240701_0805.jpg, schedule_20250303.csv.
+_COMPACT_FIELD = re.compile(
+    r"(?<=[|_^~])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?=[|_^~.]|$)"
+)
+# A year after an English preposition: "in 2017", "since 2021", "(1998)" after s/p.
+_EN_YEAR = re.compile(r"(?<![A-Za-z])(?:in|since|from|until|by|In|Since|From|Until|By) (?P<y>(?:19|20)[0-9]{2})(?![0-9])")
+# A day alone with the time of day: "17日午後か20日午前なら", "5日の夕方".
+_DAY_WITH_TIME = re.compile(r"(?<![0-9月/])(?:3[01]|[12][0-9]|[1-9])日(?=の?(?:午前|午後|夕方|朝|夜(?!間)|昼))")
+
+
+def _more_dates(text: str) -> list[tuple[int, int, float]]:
+    """Era dates with dots, timestamps, compact dates in fields, English years, days with a
+    time of day."""
+    out: list[tuple[int, int, float]] = []
+    if "." in text or "/" in text:
+        out += [(m.start(), m.end(), 0.85) for m in _KANJI_ERA_DOTTED.finditer(text)]
+    out += [(m.start(), m.end(), 0.8) for m in _TIMESTAMP.finditer(text) if not text[m.start() - 1 : m.start()].isdigit()]
+    if "|" in text or "_" in text or "^" in text:
+        out += [(m.start(), m.end(), 0.75) for m in _COMPACT_FIELD.finditer(text)]
+    out += [(m.start("y"), m.end("y"), 0.7) for m in _EN_YEAR.finditer(text)]
+    if "日" in text:
+        out += [(m.start(), m.end(), 0.7) for m in _DAY_WITH_TIME.finditer(text)]
+    return out
 
 
 def _valid_month_day(month: str, day: str) -> bool:
