@@ -50,9 +50,7 @@ __all__ = ["AgeRecognizer", "DateRecognizer", "kanji_number"]
 
 # --- dates ---------------------------------------------------------------------------------
 
-_WEEKDAY = (
-    r" ?\((?:(?:月|火|水|木|金|土|日)(?:曜日?)?(?:・祝)?|祝|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.?)\)"
-)
+_WEEKDAY = r" ?\((?:(?:月|火|水|木|金|土|日)(?:曜日?)?(?:・祝)?|祝|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.?)\)"
 _TIME = (
     r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2})?(?: ?(?:AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z]))?"
     r"|時(?!間)(?:\d{1,2}分)?(?:\d{1,2}秒)?))"
@@ -503,9 +501,13 @@ _COMPACT_FIELD = re.compile(
     r"(?<=[|_^~])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?=[|_^~.]|$)"
 )
 # A year after an English preposition: "in 2017", "since 2021", "(1998)" after s/p.
-_EN_YEAR = re.compile(r"(?<![A-Za-z])(?:in|since|from|until|by|In|Since|From|Until|By) (?P<y>(?:19|20)[0-9]{2})(?![0-9])")
+_EN_YEAR = re.compile(
+    r"(?<![A-Za-z])(?:in|since|from|until|by|In|Since|From|Until|By) (?P<y>(?:19|20)[0-9]{2})(?![0-9])"
+)
 # A day alone with the time of day: "17日午後か20日午前なら", "5日の夕方".
-_DAY_WITH_TIME = re.compile(r"(?<![0-9月/])(?:3[01]|[12][0-9]|[1-9])日(?=の?(?:午前|午後|夕方|朝|夜(?!間)|昼))")
+_DAY_WITH_TIME = re.compile(
+    r"(?<![0-9月/])(?:3[01]|[12][0-9]|[1-9])日(?=の?(?:午前|午後|夕方|朝|夜(?!間)|昼))"
+)
 
 
 def _more_dates(text: str) -> list[tuple[int, int, float]]:
@@ -514,7 +516,11 @@ def _more_dates(text: str) -> list[tuple[int, int, float]]:
     out: list[tuple[int, int, float]] = []
     if "." in text or "/" in text:
         out += [(m.start(), m.end(), 0.85) for m in _KANJI_ERA_DOTTED.finditer(text)]
-    out += [(m.start(), m.end(), 0.8) for m in _TIMESTAMP.finditer(text) if not text[m.start() - 1 : m.start()].isdigit()]
+    out += [
+        (m.start(), m.end(), 0.8)
+        for m in _TIMESTAMP.finditer(text)
+        if not text[m.start() - 1 : m.start()].isdigit()
+    ]
     if "|" in text or "_" in text or "^" in text:
         out += [(m.start(), m.end(), 0.75) for m in _COMPACT_FIELD.finditer(text)]
     out += [(m.start("y"), m.end("y"), 0.7) for m in _EN_YEAR.finditer(text)]

@@ -111,6 +111,7 @@ from jmedllm.deid.recognizers._person_rules import (
     _VARIANT_RE,
     EN_STOP,
     _cueless_romaji,
+    _Lexicons,
     _lexicons,
     _Scan,
     _script_glued,
@@ -484,6 +485,8 @@ class PersonRecognizer(Recognizer):
             found.update(_vouched_by_reading(text))
             found.update(_vouched_by_latin(text))
         found.update(_initials(text))
+        if _ASCII_UPPER.search(text):
+            found.update(_latin_in_japanese(text, scan.lex))
         if _KATAKANA_PAIR.search(text):
             found.update(_katakana_japanese(scan))
         if _VIET_MARK.search(text):
@@ -626,6 +629,28 @@ def _initials(text: str) -> Iterator[tuple[int, int, float]]:
         if len(last) > 2 and (last in EN_STOP or last in _TITLE_WORDS):
             continue  # "S. Patient", "A. Nurse"
         yield m.start(), m.end(), 0.75
+
+
+# A Latin-script name standing in Japanese text (同居 Ram Bahadur Thapa、Kiran Rai、同僚 Pham Van
+# Duc（…）): two to four capitalised words with Japanese or a bracket on both sides, one of
+# them a lexicon name. In English prose capitalised runs are headings and institutions, so
+# the Japanese around the words is the evidence.
+_LATIN_RUN = re.compile(r"[A-Z](?<![A-Za-z][A-Z])[A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){1,3}(?![A-Za-z])")
+
+
+def _latin_in_japanese(text: str, lex: _Lexicons) -> Iterator[tuple[int, int, float]]:
+    for m in _LATIN_RUN.finditer(text):
+        before = text[m.start() - 1] if m.start() else "\n"
+        after = text[m.end()] if m.end() < len(text) else "\n"
+        if (before.isascii() and before not in " \n(") or (after.isascii() and after not in "\n(),"):
+            continue
+        if before == " " and (m.start() < 2 or text[m.start() - 2].isascii()):
+            continue  # English before the space: prose
+        words = m.group().split()
+        if any(w in EN_STOP or w in _TITLE_WORDS for w in words):
+            continue
+        if any(w.lower() in lex.romaji_surnames or w.lower() in lex.romaji_given for w in words):
+            yield m.start(), m.end(), 0.75
 
 
 # Vietnamese names keep their diacritics in records (Nguyễn Thị Lan, Đỗ Thị Mai): two to
