@@ -203,6 +203,12 @@ _KANA_NAME_AFTER = re.compile(
 _KANA_COMPANY_AFTER = re.compile(
     f"(?P<name>[\\u3041-\\u3096ー]{{3,8}}?)(?={_BOUNDARY}|[のにでをはがへと][^\\u3041-\\u3096])"
 )
+# A kana name glued to its kind and running to a boundary (訪問看護ステーションいくの（).
+_KANA_NAME_GLUED = re.compile(
+    f"(?P<name>(?![のにをはがでともへやし])[\\u3041-\\u3096ー]{{2,8}})(?={_BOUNDARY})"
+)
+# Verb and auxiliary endings: kana after a kind that is a clause (ショートステイしている).
+_VERBAL_KANA = re.compile("して|する|した|され|させ|てい|だっ|たい|ため|こと|よう|から|まで|など|ので|けど|れる|られ|より|にて")
 # Kana that is a sentence, not a name (デイサービス ありがとうございました).
 _NOT_KANA_NAME = re.compile(
     "ます|です|まし|ませ|でし|ござい|ください|ありがと|よろしく|した$|ない$|られ|^(?:なし|あり|ある|とくに|みてい|ふめい|いない|おなじ)$"
@@ -292,6 +298,9 @@ class FacilityRecognizer(Recognizer):
             if not spaced and m.group() in _COMPOUNDING:
                 continue  # 訪問看護報告書, 訪問看護師: one word, no kind and name
             end = _name_after(context, m.end(), spaced)
+            if not spaced and (glued := _KANA_NAME_GLUED.match(text, m.end())) is not None:
+                if not _NOT_KANA_NAME.search(glued.group("name")) and not _VERBAL_KANA.search(glued.group("name")):
+                    end = max(end, glued.end("name"))  # 訪問看護ステーションいく|の(: MeCab's cut
             if end > m.end():
                 corp = _corp_before(text, m.start())
                 begin = corp.start() if corp and corp.group("corp") else m.start()
@@ -464,8 +473,10 @@ def _kana_head(tokens: Morphemes, i: int, name: list[Token], pos: int) -> tuple[
     for n, k in enumerate(run):
         if (
             surfaces[k] in _STOP
-            or tokens.pos[k][0] in _HARD_STOP_POS
-            or (_adverbial(tokens.pos[k]) and len(surfaces[k]) > 1)  # ふだん, but ひ|よし
+            # この, その: but a one-character piece of a kana name is no adnominal (て|ん|どう)
+            or (tokens.pos[k][0] in _HARD_STOP_POS and len(surfaces[k]) > 1)
+            # ふだん|は, but ひ|よし, and a kana name that ends like one (ゆ|の|まえ)
+            or (_adverbial(tokens.pos[k]) and len(surfaces[k]) > 1 and n + 1 < len(run))
         ):
             cut, glued = n + 1, True
     run = run[cut:]
