@@ -96,6 +96,7 @@ RECOGNIZERS: Registry[type[Recognizer]] = Registry(
         "jmedllm.deid.recognizers.names",
         "jmedllm.deid.recognizers.facilities",
         "jmedllm.deid.recognizers.tables",
+        "jmedllm.deid.recognizers.exports",
         "jmedllm.deid.recognizers.neural",
     ),
 )

@@ -208,7 +208,9 @@ _KANA_NAME_GLUED = re.compile(
     f"(?P<name>(?![のにをはがでともへやし])[\\u3041-\\u3096ー]{{2,8}})(?={_BOUNDARY})"
 )
 # Verb and auxiliary endings: kana after a kind that is a clause (ショートステイしている).
-_VERBAL_KANA = re.compile("して|する|した|され|させ|てい|だっ|たい|ため|こと|よう|から|まで|など|ので|けど|れる|られ|より|にて")
+_VERBAL_KANA = re.compile(
+    "して|する|した|され|させ|てい|だっ|たい|ため|こと|よう|から|まで|など|ので|けど|れる|られ|より|にて"
+)
 # Kana that is a sentence, not a name (デイサービス ありがとうございました).
 _NOT_KANA_NAME = re.compile(
     "ます|です|まし|ませ|でし|ござい|ください|ありがと|よろしく|した$|ない$|られ|^(?:なし|あり|ある|とくに|みてい|ふめい|いない|おなじ)$"
@@ -299,7 +301,9 @@ class FacilityRecognizer(Recognizer):
                 continue  # 訪問看護報告書, 訪問看護師: one word, no kind and name
             end = _name_after(context, m.end(), spaced)
             if not spaced and (glued := _KANA_NAME_GLUED.match(text, m.end())) is not None:
-                if not _NOT_KANA_NAME.search(glued.group("name")) and not _VERBAL_KANA.search(glued.group("name")):
+                if not _NOT_KANA_NAME.search(glued.group("name")) and not _VERBAL_KANA.search(
+                    glued.group("name")
+                ):
                     end = max(end, glued.end("name"))  # 訪問看護ステーションいく|の(: MeCab's cut
             if end > m.end():
                 corp = _corp_before(text, m.start())

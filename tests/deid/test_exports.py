@@ -1,0 +1,71 @@
+"""HL7 v2 and FHIR JSON fields (recognizers/exports.py): labelled by position, nothing else."""
+
+from __future__ import annotations
+
+from jmedllm.deid.base import RECOGNIZERS, TextContext
+from jmedllm.deid.recognizers.exports import FhirJsonRecognizer, Hl7v2Recognizer
+
+MESSAGE = (
+    "MSH|^~\\&|LAB|MINATO_GH|EMR|MINATO_GH|20250102083000||ORU^R01|M0001|P|2.5\n"
+    "PID|1||5520017^^^MGH^MR||TAKEUCHI^SORA^^^^^L~竹内^空||19600412|M|||港区芝5-1-1^^^^105-0014||03-5555-0101\n"
+    "NK1|1|TAKEUCHI^MIKI|SPO^配偶者|港区芝5-1-1|090-5555-0102\n"
+    "PV1|1|I|7E^712^01|||||20431^HOSHINO^REN\n"
+    "OBX|1|NM|WBC||6.1|10*3/uL|3.3-8.6|N\n"
+)
+
+
+def labelled(recognizer: object, text: str) -> list[tuple[str, str]]:
+    return [(s.label, text[s.start : s.end]) for s in recognizer.analyze(TextContext(text))]  # type: ignore[attr-defined]
+
+
+def test_hl7_fields_by_position() -> None:
+    got = labelled(Hl7v2Recognizer(), MESSAGE)
+    for item in [
+        ("FACILITY", "MINATO_GH"),
+        ("PATIENT_ID", "5520017"),
+        ("PERSON", "TAKEUCHI"),
+        ("PERSON", "SORA"),
+        ("PERSON", "竹内"),
+        ("PERSON", "空"),
+        ("ADDRESS", "港区芝5-1-1"),
+        ("POSTAL_CODE", "105-0014"),
+        ("PHONE", "03-5555-0101"),
+        ("PERSON", "MIKI"),
+        ("PHONE", "090-5555-0102"),
+        ("FACILITY", "7E"),
+        ("PERSON", "HOSHINO"),
+        ("PERSON", "REN"),
+    ]:
+        assert item in got, (item, got)
+    surfaces = {s for _, s in got}
+    # codes, units and results in other fields are clinical content
+    assert not surfaces & {"MGH", "MR", "SPO", "配偶者", "WBC", "6.1", "ORU", "R01", "L", "20431"}
+
+
+def test_hl7_needs_a_segment_at_a_line_start() -> None:
+    assert labelled(Hl7v2Recognizer(), "比率は 3|4|5 で、PID は別記") == []
+
+
+def test_fhir_name_address_and_patient_reference() -> None:
+    text = (
+        '{"resourceType": "Patient", "name": [{"family": "草野", "given": ["凪", "なぎ"]}],'
+        ' "address": [{"line": ["阿蘇市内牧1-2"], "city": "阿蘇市", "postalCode": "869-2301"}],'
+        ' "birthDate": "1980-03-01", "gender": "female"}\n'
+        '{"subject": {"reference": "Patient/pt-0042"}, "code": {"text": "2型糖尿病"}}'
+    )
+    got = labelled(FhirJsonRecognizer(), text)
+    assert got == [
+        ("PERSON", "草野"),
+        ("PERSON", "凪"),
+        ("PERSON", "なぎ"),
+        ("ADDRESS", "阿蘇市内牧1-2"),
+        ("ADDRESS", "阿蘇市"),
+        ("POSTAL_CODE", "869-2301"),
+        ("DATE", "1980-03-01"),
+        ("PATIENT_ID", "pt-0042"),
+    ]
+
+
+def test_registered_by_default() -> None:
+    names = {p.name for p in RECOGNIZERS.plugins() if p.obj.default_enabled}
+    assert {"structure.hl7v2", "structure.fhir_json"} <= names
