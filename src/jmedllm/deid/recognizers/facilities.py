@@ -300,11 +300,13 @@ class FacilityRecognizer(Recognizer):
             if not spaced and m.group() in _COMPOUNDING:
                 continue  # 訪問看護報告書, 訪問看護師: one word, no kind and name
             end = _name_after(context, m.end(), spaced)
-            if not spaced and (glued := _KANA_NAME_GLUED.match(text, m.end())) is not None:
-                if not _NOT_KANA_NAME.search(glued.group("name")) and not _VERBAL_KANA.search(
-                    glued.group("name")
-                ):
-                    end = max(end, glued.end("name"))  # 訪問看護ステーションいく|の(: MeCab's cut
+            glued = None if spaced else _KANA_NAME_GLUED.match(text, m.end())
+            if (
+                glued is not None
+                and not _NOT_KANA_NAME.search(glued["name"])
+                and not _VERBAL_KANA.search(glued["name"])
+            ):
+                end = max(end, glued.end("name"))  # 訪問看護ステーションいく|の(: MeCab's cut
             if end > m.end():
                 corp = _corp_before(text, m.start())
                 begin = corp.start() if corp and corp.group("corp") else m.start()
