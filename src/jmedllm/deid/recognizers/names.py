@@ -485,6 +485,8 @@ class PersonRecognizer(Recognizer):
             found.update(_vouched_by_reading(text))
             found.update(_vouched_by_latin(text))
         found.update(_initials(text))
+        if ":" in text:
+            found.update(_chat_speakers(text))
         if _ASCII_UPPER.search(text):
             found.update(_latin_in_japanese(text, scan.lex))
         if _KATAKANA_PAIR.search(text):
@@ -631,6 +633,31 @@ def _initials(text: str) -> Iterator[tuple[int, int, float]]:
         yield m.start(), m.end(), 0.75
 
 
+# The speaker of a chat line after its time: "06:12 ゆき🌸:", "[21:24] 七五三掛 潤:",
+# "2024/07/01 09:05 大竹 良子(…)". A display name is whatever the person chose, so no
+# lexicon decides; a facility or a role speaking (つばさ訪問看護:, 当直:) is left out.
+_CHAT_SPEAKER = re.compile(
+    r"^[\[(]?(?:[0-9]{4}/[0-9]{1,2}/[0-9]{1,2} )?[0-2]?[0-9]:[0-5][0-9][\])]? "
+    f"(?P<n>[{KANJI}{KATAKANA}{HIRAGANA}A-Za-z][{KANJI}{KATAKANA}{HIRAGANA}A-Za-z.・]{{0,7}}"
+    f"(?: [{KANJI}{KATAKANA}{HIRAGANA}A-Za-z]{{1,4}}(?=[^\\s:()]{{0,2}}:))?)"
+    r"[^\s:()]{0,2}(?=:| ?\()",
+    re.MULTILINE,
+)
+_NOT_SPEAKER = re.compile(
+    "看護|介護|病院|医院|クリニック|薬局|ステーション|センター|事業所|科|室|課|部|当直|日勤|夜勤|準夜|深夜|担当|医師|"
+    "Dr|Ns|システム|自動|通知|送信|受信|返信|記録|報告|連絡|予定|訪問|来院|入院|退院|受診|処方|検査|採血|内服|投与|"
+    "委員|対策|会議|カンファ|ミーティング|回診|申し送り|交換|処置|観察|確認|測定|面談|説明|相談"
+)
+
+
+def _chat_speakers(text: str) -> Iterator[tuple[int, int, float]]:
+    for m in _CHAT_SPEAKER.finditer(text):
+        name = m.group("n")
+        if _NOT_SPEAKER.search(name) or name in _CUE_WORDS or name in _STOP:
+            continue
+        yield m.start("n"), m.end("n"), 0.7
+
+
 # A Latin-script name standing in Japanese text (同居 Ram Bahadur Thapa、Kiran Rai、同僚 Pham Van
 # Duc（…）): two to four capitalised words with Japanese or a bracket on both sides, one of
 # them a lexicon name. In English prose capitalised runs are headings and institutions, so
@@ -688,6 +715,8 @@ def _katakana_japanese(scan: _Scan) -> Iterator[tuple[int, int, float]]:
         known_sei, known_mei = sei in lex.kana_surnames, mei in lex.kana_given
         if not (known_sei or known_mei):
             continue
+        if not (known_sei and known_mei) and _katakana_line(text, a.start()):
+            continue  # a printout all in katakana (ﾂﾏ ﾆ ﾜﾀｽ ｺﾄ): every pair looks like a name
         if not (known_sei and known_mei) and _ordinary_katakana(scan, *(b.span() if known_sei else a.span())):
             continue  # one part vouches; the other must not be a loanword (サトウ キビ, ヤマダ クリニック)
         yield a.start(), b.end(), 0.8
@@ -715,6 +744,16 @@ _LOANWORD_ENDS = (
 )
 
 
+def _katakana_line(text: str, pos: int) -> bool:
+    """Whether the line around ``pos`` is written mostly in katakana (half-width billing
+    printouts, after NFKC)."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    letters = [c for c in line if not c.isspace() and not c.isascii()]
+    return len(letters) >= 8 and sum("\u30a1" <= c <= "\u30fc" for c in letters) > 0.6 * len(letters)
+
+
 def _ordinary_katakana(scan: _Scan, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is a katakana loanword rather than half of a name."""
     word = scan.text[start:end]
@@ -740,10 +779,15 @@ def _vouched_by_latin(text: str) -> Iterator[tuple[int, int, float]]:
         before = _NAME_BEFORE_LATIN.search(text, max(0, m.start() - 30), m.start())
         if before is None:
             continue
-        parts = re.split("[ ・=]", before.group("n"))
-        if any(p in _STOP or p in _CUE_WORDS or p in _KATA_STOP for p in parts):
+        start = before.start("n")
+        parts = re.split("([ ・=])", before.group("n"))
+        while len(parts) > 2 and (parts[0] in _DEPARTMENT_CUES or parts[0] in _CUE_WORDS):
+            start += len(parts[0]) + len(parts[1])  # 救急科 トーマス・ミラー(Thomas Miller)
+            parts = parts[2:]
+        words = parts[::2]
+        if any(p in _STOP or p in _CUE_WORDS or p in _KATA_STOP or p in _DEPARTMENT_CUES for p in words):
             continue
-        yield before.start("n"), before.end("n"), 0.8
+        yield start, before.end("n"), 0.8
         yield m.start("r"), m.end("r"), 0.8
 
 
@@ -803,6 +847,12 @@ def _given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tu
         if tail is None:
             continue
         word = tail.group()
+        if (
+            len(word) == 1
+            and text[tail.end() + 1 : tail.end() + 2] not in ("", "\n")
+            and text[tail.end() + 2 : tail.end() + 3] in (" ", "")
+        ):
+            continue  # "様 と 説 得": text spaced one character at a time (OCR)
         if word[0] in _NOT_TAIL_START or word in _CUE_WORDS or word in _STOP or word in _DEPARTMENT_CUES:
             continue
         i, j = scan.starting_at(tail.start()), scan.ending_at(tail.end())
