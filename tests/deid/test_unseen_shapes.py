@@ -61,6 +61,15 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("2/27の受診時に左右差を認めた", [("DATE", "2/27")]),
         ("経過：1/9 急性心筋梗塞", [("DATE", "1/9")]),
         ("GBS：11/15 陰性", [("DATE", "11/15")]),
+        ("発症年月日 令和3年頃、入院期限は 2025年3月末", [("DATE", "令和3年頃"), ("DATE", "2025年3月末")]),
+        ("生年月日：昭48.2.14", [("DATE", "昭48.2.14")]),
+        ("写真（IMG_20250102_0930.jpg）", [("DATE", "20250102")]),
+        ("biologics were started in 2019.", [("DATE", "2019")]),
+        ("16日午後か18日午前なら", [("DATE", "16日"), ("DATE", "18日")]),
+        # chat speakers after the time of their message, and Latin names among Japanese
+        ("06:12 みっちゃん🌼：今朝は37.0度です", [("PERSON", "みっちゃん")]),
+        ("[22:05] 五月女 蓮: 到着しました", [("PERSON", "五月女 蓮")]),
+        ("同僚 Nguyen Van Long（090-0000-1111）", [("PERSON", "Nguyen Van Long")]),
         # a municipality named alone where someone lives
         ("長女（宇和島市在住）に連絡", [("ADDRESS", "宇和島市")]),
         # a document code with no label, insurance labels in katakana, phones after a slash
@@ -95,6 +104,8 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "治験実施計画書番号：ABX-2051-J02",  # a protocol, not a person's record
         "訪問看護報告書（同上）、訪問看護師より",  # a service word inside a longer word
         "デイサービス ありがとうございました",  # a sentence after a facility kind
+        "17:15 院内感染対策委員会：開催",  # a meeting speaking in a log, not a person
+        "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ ﾂﾏ ﾆ ﾜﾀｽ ｺﾄ",  # a katakana printout: every pair looks like a name
     ],
 )
 def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
