@@ -498,16 +498,16 @@ _TIMESTAMP = re.compile(
 # An eight-digit date between the separators of a record or a file name: |19520227|,
 # IMG_20240701_0805.jpg, schedule_20250303.csv.
 _COMPACT_FIELD = re.compile(
-    r"(?<=[|_^~])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?=[|_^~.]|$)"
+    r"[|_^~](?P<d>(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))(?=[|_^~.]|$)"
 )
-# A year after an English preposition: "in 2017", "since 2021", "(1998)" after s/p.
-_EN_YEAR = re.compile(
-    r"(?<![A-Za-z])(?:in|since|from|until|by|In|Since|From|Until|By) (?P<y>(?:19|20)[0-9]{2})(?![0-9])"
-)
-# A day alone with the time of day: "17日午後か20日午前なら", "5日の夕方".
-_DAY_WITH_TIME = re.compile(
-    r"(?<![0-9月/])(?:3[01]|[12][0-9]|[1-9])日(?=の?(?:午前|午後|夕方|朝|夜(?!間)|昼))"
-)
+# A year after an English preposition: "in 2017", "since 2021" (found from the letter before
+# the space, so that the scan skips ahead on a character set; the word is checked in Python).
+_EN_YEAR = re.compile(r"[a-zA-Z] (?P<y>(?:19|20)[0-9]{2})(?![0-9])")
+_EN_YEAR_WORD = re.compile(r"(?<![A-Za-z])(?:in|since|from|until|by|In|Since|From|Until|By)\Z")
+# A day alone with the time of day: "17日午後か20日午前なら", "5日の夕方" (found from 日, then
+# the number before it is read).
+_DAY_WITH_TIME = re.compile(r"日(?=の?(?:午前|午後|夕方|朝|夜(?!間)|昼))")
+_DAY_NUMBER_BEFORE = re.compile(r"(?<![0-9月/])(?:3[01]|[12][0-9]|[1-9])\Z")
 
 
 def _more_dates(text: str) -> list[tuple[int, int, float]]:
@@ -522,10 +522,15 @@ def _more_dates(text: str) -> list[tuple[int, int, float]]:
         if not text[m.start() - 1 : m.start()].isdigit()
     ]
     if "|" in text or "_" in text or "^" in text:
-        out += [(m.start(), m.end(), 0.75) for m in _COMPACT_FIELD.finditer(text)]
-    out += [(m.start("y"), m.end("y"), 0.7) for m in _EN_YEAR.finditer(text)]
+        out += [(m.start("d"), m.end("d"), 0.75) for m in _COMPACT_FIELD.finditer(text)]
+    for m in _EN_YEAR.finditer(text):
+        if _EN_YEAR_WORD.search(text, max(0, m.start() - 6), m.start() + 1):
+            out.append((m.start("y"), m.end("y"), 0.7))
     if "日" in text:
-        out += [(m.start(), m.end(), 0.7) for m in _DAY_WITH_TIME.finditer(text)]
+        for m in _DAY_WITH_TIME.finditer(text):
+            day = _DAY_NUMBER_BEFORE.search(text, max(0, m.start() - 3), m.start())
+            if day is not None:
+                out.append((day.start(), m.end(), 0.7))
     return out
 
 
