@@ -700,7 +700,8 @@ def _vietnamese_names(text: str) -> Iterator[tuple[int, int, float]]:
 # a lexicon name's reading, and neither may be a katakana word UniDic knows as something
 # else (ケア プラン, データ ベース).
 _KATAKANA_PAIR = re.compile(f"[{KATAKANA}] [{KATAKANA}]")
-_KATAKANA_RUN = re.compile(f"(?<![{KATAKANA}・=])[{KATAKANA}]{{2,8}}(?![{KATAKANA}・=])")
+# (The look-behind comes after the first character, so that the scan skips ahead to katakana.)
+_KATAKANA_RUN = re.compile(f"[{KATAKANA}](?<![{KATAKANA}・=].)[{KATAKANA}]{{1,7}}(?![{KATAKANA}・=])")
 
 
 def _katakana_japanese(scan: _Scan) -> Iterator[tuple[int, int, float]]:
