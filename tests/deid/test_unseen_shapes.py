@@ -70,6 +70,21 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("06:12 みっちゃん🌼：今朝は37.0度です", [("PERSON", "みっちゃん")]),
         ("[22:05] 五月女 蓮: 到着しました", [("PERSON", "五月女 蓮")]),
         ("同僚 Nguyen Van Long（090-0000-1111）", [("PERSON", "Nguyen Van Long")]),
+        # an address right after a facility's kind and a space is no part of its name
+        (
+            "すずらん在宅診療所　市原市五井中央東１－１５－３",
+            [("FACILITY", "すずらん在宅診療所"), ("ADDRESS", "市原市五井中央東１－１５－３")],
+        ),
+        ("流山市おおたかの森南１－５－１　TEL", [("ADDRESS", "流山市おおたかの森南１－５－１")]),
+        # HL7 v2 and FHIR JSON pasted into a note
+        (
+            "PID|1||7001234^^^H^MR||SAKAKI^NAO",
+            [("PATIENT_ID", "7001234"), ("PERSON", "SAKAKI"), ("PERSON", "NAO")],
+        ),
+        (
+            '{"family": "榊", "given": ["奈緒"], "postalCode": "860-0001"}',
+            [("PERSON", "榊"), ("POSTAL_CODE", "860-0001")],
+        ),
         # a municipality named alone where someone lives
         ("長女（宇和島市在住）に連絡", [("ADDRESS", "宇和島市")]),
         # a document code with no label, insurance labels in katakana, phones after a slash

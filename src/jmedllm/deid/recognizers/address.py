@@ -97,14 +97,14 @@ _BODY_UNIT = (
     # kana inside a name (いすみ市, 勝どき3丁目, 二つ室): only right before more address,
     # and never a particle (にて3日, から2回)
     rf"|(?!に|で|へ|から|まで|より|は|を|と|や|も|の|が)[ぁ-ゖ]{{1,8}}"
-    rf"(?=[{_K}]{{0,3}}(?:[市区町村郡]|[0-9]|[{_KNUM}]+丁目|[{_KATA}]))"
+    rf"(?=の?[{_K}]{{0,3}}(?:[市区町村郡]|[0-9]|[{_KNUM}]+丁目|[{_KATA}]))"  # おおたかの森南1-5-1
     rf"|{_SPACE_ON}"
 )
 _PREF_RE = "|".join(PREFECTURES)
 _CITY_RE = "|".join(sorted(_CITIES, key=len, reverse=True))
 # A generic municipality needs more address after it, or "…町" in prose would match.
 _GENERIC_FOLLOW = (
-    rf"(?:(?:[{_K}{_KATA}A-Za-z]|(?<=[{_K}])[のが](?=[{_K}])|(?!に|で|へ|から|まで|より|は|を|と|や|も|の|が)[ぁ-ゖ]){{0,8}}?"
+    rf"(?:(?:[{_K}{_KATA}A-Za-z]|(?<=[{_K}ぁ-ゖ])[のが](?=[{_K}])|(?!に|で|へ|から|まで|より|は|を|と|や|も|の|が)[ぁ-ゖ]){{0,8}}?"
     rf"(?:[0-9]|[{_KNUM}]+(?:丁目|番)|丁目|番地)|[{_K}]{{1,5}}[区町村]|大字|字)"
 )
 # Scanning starts at a prefecture, a listed city, or a bare unit character: a generic

@@ -259,6 +259,9 @@ _AMBULANCE = re.compile(
 _AMBULANCE_GENERIC = frozenset(
     _words("一次 二次 三次 夜間 休日 小児 時間外 高度 初期 救命 病院 当院 他院 搬送 要請 民間 消防 通常 院内")
 )
+# A house number right after a span (…森南1-5-1, …東1-15-3, …2丁目) and a municipality inside it.
+_HOUSE_NUMBER_AFTER = re.compile(r"[東西南北]?[0-9]{1,4}(?:-[0-9]{1,4}){1,3}|[東西南北]?[0-9]{1,2}丁目")
+_MUNICIPALITY = re.compile(f"[{KANJI}]{{1,5}}[市区町村郡]")
 # Closing brackets after a name (NFKC): a kana name in brackets ends there.
 _CLOSERS = frozenset(")]」』】〕")
 
@@ -353,7 +356,15 @@ class FacilityRecognizer(Recognizer):
         if "店" in text:  # ヒマラヤキッチン 船橋本町店: a shop's brand, then its branch
             found.update(_brand_branches(context))
         found = {(s, _branch_end(context, e), score) for s, e, score in found}
-        return [Span(s, e, "FACILITY", score) for s, e, score in _joined(found)]
+        spans = []
+        for s, e, score in _joined(found):
+            if _HOUSE_NUMBER_AFTER.match(text, e) and (city := _MUNICIPALITY.search(text, s, e)):
+                # 在宅診療所 市原市五井中央東|1-15-3, 流山市おおたかの森|南1-5-1: a municipality
+                # that runs on into a house number is an address; the facility ends before it
+                e = city.start() - (text[city.start() - 1 : city.start()] == " ")
+            if e > s:
+                spans.append(Span(s, e, "FACILITY", score))
+        return spans
 
     @staticmethod
     def _named(context: TextContext, start: int, end: int, suffix: str) -> tuple[int, int, float] | None:
