@@ -262,6 +262,11 @@ _AMBULANCE_GENERIC = frozenset(
 # A house number right after a span (…森南1-5-1, …東1-15-3, …2丁目) and a municipality inside it.
 _HOUSE_NUMBER_AFTER = re.compile(r"[東西南北]?[0-9]{1,4}(?:-[0-9]{1,4}){1,3}|[東西南北]?[0-9]{1,2}丁目")
 _MUNICIPALITY = re.compile(f"[{KANJI}]{{1,5}}[市区町村郡]")
+# A bed of an intensive-care unit: CCU-3, ICU 5, NICU-12 (look-behind after the first letter,
+# so that the scan skips ahead to capitals).
+_UNIT_BED = re.compile(
+    r"[A-Z](?<![A-Za-z][A-Z])(?:CU|ICU|HCU|SCU|GCU|PICU|NICU|MFICU|CCU|SICU|EICU)?(?<=CU)[- ]?[0-9]{1,2}(?![0-9A-Za-z.]|日|週|か|ヶ|カ|時|回|名|床|人|例)"
+)
 # Closing brackets after a name (NFKC): a kana name in brackets ends there.
 _CLOSERS = frozenset(")]」』】〕")
 
@@ -353,6 +358,9 @@ class FacilityRecognizer(Recognizer):
             for m in _AMBULANCE.finditer(text):
                 if m.group("place") not in _AMBULANCE_GENERIC:
                     found.add((m.start(), m.end(), 0.8))
+        if options.get("wards", True) and "CU" in text:
+            # CCU-3, NICU-12: a bed of an intensive-care unit (the unit alone is generic)
+            found.update((m.start(), m.end(), 0.75) for m in _UNIT_BED.finditer(text))
         if "店" in text:  # ヒマラヤキッチン 船橋本町店: a shop's brand, then its branch
             found.update(_brand_branches(context))
         found = {(s, _branch_end(context, e), score) for s, e, score in found}

@@ -42,7 +42,8 @@ __all__ = [
 ]
 
 _ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_SEP = r"[ ]?(?::|#|=|は|No\.?|番号)?[ ]?(?:第(?=[0-9]))?"  # "患者ID: ", "ID#", "カルテは "
+# "患者ID: ", "ID#", "カルテは ", "患者ID(8817320)", "診察券番号:No.25-0419", "第 412876"
+_SEP = r"[ ]?(?::|#|=|は|\()?[ ]?(?:No\.? ?|番号)?[ ]?(?:第 ?(?=[0-9]))?"
 
 
 def _free(text: str, start: int, end: int, *, check_before: bool = True) -> bool:
@@ -371,7 +372,7 @@ _PARTICLES = frozenset("のはをがにでともへや")  # "長男の番号は�
 # Labels the other recognizers own (phone, postal, insurance, My Number, patient), and
 # clinical or bibliographic codes that identify no one (ICD-10, 薬価, lot, 別冊No.).
 _CODE_LABEL_OWNED = re.compile(
-    r"(?:電話|TEL|Tel|tel|FAX|Fax|fax|携帯|内線|郵便|保険|保険者|保険証|者証|受給者|負担者|記号|個人|"
+    r"(?:電話|TEL|Tel|tel|FAX|Fax|fax|携帯|内線|郵便|(?<!労働|雇用)保険|保険者|保険証|者証|受給者|負担者|記号|個人|"
     r"マイナンバー|患者|カルテ|診察券|被験者)$"
 )
 _CODE_LABEL_CLINICAL = re.compile(
@@ -382,7 +383,7 @@ _CODE_LABEL_CLINICAL = re.compile(
 # Separator, an optional field marker (①, (1), 第1), then the code: letters and digits,
 # "-", "," or "/" between them, spaces only between digit groups.
 _CODE_VALUE = re.compile(
-    r"\)?[ ]?(?:[:#=]|は)?[ ]?(?:[\u2460-\u2473]|\([1-9]\))?[ ]?第?"
+    r"\)?[ ]?(?:[:#=]|は)?[ ]?(?:[\u2460-\u2473]|\([1-9]\))?[ ]?(?:第 ?)?"
     # a kana or kanji prefix before a hyphen: 母子健康手帳番号 中野-R4-03117
     r"(?P<v>(?:[\u30a1-\u30fa\u4e00-\u9fff]{1,4}-(?=[A-Za-z0-9]))?[A-Za-z0-9](?:[A-Za-z0-9]|[\-,/](?=[A-Za-z0-9])|(?<=[0-9]) (?=[0-9]{2})"
     # a kana or kanji part between hyphens: 照会番号：R6-照-00842
