@@ -35,7 +35,8 @@ def halves() -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize(("half", "recall"), [("dev", 0.92), ("blind", 0.85)])
+# Measured 2026-11-29: dev 0.9655, blind 0.8952 (0.862 before that session, 0.877 all before any change).
+@pytest.mark.parametrize(("half", "recall"), [("dev", 0.96), ("blind", 0.89)])
 def test_heldout3_scores(halves: dict[str, Any], half: str, recall: float) -> None:
     report = halves[half]
     assert report.n_documents >= 31
