@@ -45,7 +45,9 @@ def analyzer() -> Any:
 
 
 @pytest.mark.parametrize(("fixture", "documents", "recall", "precision"), SETS)
-def test_heldout_set_scores(analyzer: Any, fixture: str, documents: int, recall: float, precision: float) -> None:
+def test_heldout_set_scores(
+    analyzer: Any, fixture: str, documents: int, recall: float, precision: float
+) -> None:
     gold = heldout_module().load_heldout(FIXTURES / fixture)
     assert len(gold) == documents
     report = evaluate(gold, [{"id": g["id"], "spans": analyzer.analyze(g["text"])} for g in gold])
