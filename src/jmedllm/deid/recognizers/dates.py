@@ -117,7 +117,7 @@ _LETTER_YEAR = re.compile(r"[MTSHR](?<![A-Za-z0-9].)(?:元|[0-9]{1,2})(?:年|(?=
 _SLASHED = re.compile(r"(?P<a>[0-9][0-9]?)/(?P<b>[0-9]{1,2})(?:/(?P<c>[0-9]{1,2}))?")
 _DATE_WORDS = (
     "入院|退院|受診|手術|生年月日|誕生日|初診|再診|来院|外来|発症|受傷|死亡|転院|検査|施行|"
-    "日付|日時|予定|開始|終了|採血|撮影|実施|前回|次回|最終|紹介|月日"
+    "日付|日時|予定|開始|終了|採血|撮影|実施|前回|次回|最終|紹介|月日|予約|来局|申請|交付|提出|送付|受付|記入日"
 )
 _CONTEXT_BEFORE = re.compile(
     rf"(?:{_DATE_WORDS})|(?<![0-9])日[ :]*$|[0-9]{{1,2}}/[0-9]{{1,2}} ?[〜~\-、・,] ?$"
@@ -194,8 +194,11 @@ _TIME_OF_DAY_AFTER = re.compile(r" ?(?:朝|昼|夕|夜(?!間)|午前|午後|深�
 # Where a date stands even when its numbers look like a fraction (1/10, 2/9, 3/8): after a
 # field label and its colon, a closing bracket of a heading, at the head of a line or a
 # clause. The caller has already ruled out a scale's name before it.
+# A date word heading the noun right before a month/day: 最終排便, 前回受診, 次回予約.
+_LEADING_DATE_WORD = re.compile(r"(?:最終|前回|次回|初回|予約|来局)[\u4e00-\u9fff]{0,4}[ :]*$")
 _DATE_SLOT_BEFORE = re.compile(
-    r"(?:[\u4e00-\u9fff\u30a1-\u30fa\u30fcA-Za-z0-9)]:|[】\]]|^[・\-*]?|[、。]) ?$"
+    r"(?:[\u4e00-\u9fff\u30a1-\u30fa\u30fcA-Za-z0-9)]:|[】\]【]|^[・\-*]?|[、。]"
+    r"|申し送り|申送り|記録|確認|記入|更新|作成|予約|来局) ?$"
 )
 # Scales whose score may follow a colon or a bracket (MMSE:24/30, MMT(4/5)); any other word
 # there labels a field, and a month/day after a field label is a date (GBS:11/15, 評価(7/13),
@@ -377,6 +380,8 @@ def _slashed_is_date(text: str, m: re.Match[str]) -> float:
         if 13 <= month <= 31 and 1 <= day <= 12 and _EN_DATE_LABEL_BEFORE.search(before):
             return 0.75
         return 0.0
+    if _LEADING_DATE_WORD.search(before) and not _looks_like_fraction(month, day):
+        return 0.8  # "最終排便 8/10", "前回採血 9/14": the date word governs the noun after it
     score = _SCORE_BEFORE.search(before)
     labelled = score is not None and _labelled_slot(score, score.group("word") or "")
     if (
