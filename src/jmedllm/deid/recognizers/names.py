@@ -542,7 +542,8 @@ class PersonRecognizer(Recognizer):
             if word in _LABELS:
                 sep = _LABEL_SEP.match(text, end)
                 if sep:
-                    form = any(mark in sep.group() for mark in ":)「")  # 氏名：, (ふりがな), 氏名は「
+                    # 氏名：, (ふりがな), 氏名は「 — and a reading label, whose value is kana anyway
+                    form = any(mark in sep.group() for mark in ":)「") or word in _READING_LABELS
                     _name_list(scan, sep.end(), 0, form, found)
             elif word in _DEPARTMENT_CUES:
                 if text[end : end + 1] == " ":  # 明星病院 内科 林 零: a signature line
@@ -873,6 +874,10 @@ def _given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tu
 # A place where someone lives is no name, whatever cue stands before it: 長女（宇和島市在住）.
 _MUNICIPAL_UNITS = frozenset("市区町村郡県都府道")
 _RESIDENCE = re.compile("在住|出身|在勤|居住|在|内|の自宅|の実家")
+
+
+# Labels of a name's reading: the kana after them is the name, colon or not.
+_READING_LABELS = frozenset(_words("ふりがな フリガナ よみがな ヨミガナ カナ かな 読み よみ ヨミ カナ氏名 氏名カナ"))
 
 
 # One-character heads of a term's second word (橋本 病(はしもと びょう) is a disease).
