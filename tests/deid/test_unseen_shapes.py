@@ -85,6 +85,10 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
             '{"family": "榊", "given": ["奈緒"], "postalCode": "860-0001"}',
             [("PERSON", "榊"), ("POSTAL_CODE", "860-0001")],
         ),
+        ("クライエント：灘 ジョージ（本人）", [("PERSON", "灘 ジョージ")]),
+        ("ふりがな　かざみ　れい", [("PERSON", "かざみ　れい")]),
+        ("（夜勤申し送り 2/9）", [("DATE", "2/9")]),
+        ("最終排便 8/10", [("DATE", "8/10")]),
         # a municipality named alone where someone lives
         ("長女（宇和島市在住）に連絡", [("ADDRESS", "宇和島市")]),
         # a document code with no label, insurance labels in katakana, phones after a slash
@@ -120,6 +124,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "訪問看護報告書（同上）、訪問看護師より",  # a service word inside a longer word
         "デイサービス ありがとうございました",  # a sentence after a facility kind
         "17:15 院内感染対策委員会：開催",  # a meeting speaking in a log, not a person
+        "排便 3/7、主食 8/10",  # amounts of a meal or a stool chart
         "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ ﾂﾏ ﾆ ﾜﾀｽ ｺﾄ",  # a katakana printout: every pair looks like a name
     ],
 )

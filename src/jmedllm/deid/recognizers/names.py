@@ -830,12 +830,27 @@ _GIVEN_TAIL = re.compile(
     f"[{KANJI}]{{1,3}}?{_TAIL_END}|[{HIRAGANA}]{{3,5}}?{_TAIL_END}|[{KATAKANA}]{{2,6}}?{_TAIL_END}"
 )
 _NOT_TAIL_START = frozenset("様氏殿君")
+_SURNAME_HEAD = re.compile(f"(?:^|(?<=[\\s:(、]))([{KANJI}]{{1,3}}) \\Z")
 _VERBAL_NOUNS = frozenset({"サ変可能", "副詞可能", "形状詞可能", "サ変形状詞可能", "助数詞可能"})
 
 
 def _given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
     text = scan.text
     for start, end, score in list(spans):
+        if start > 2 and text[start - 1] == " " and _KATAKANA_WORD.fullmatch(text, start, end):
+            # 浜 ジョージ, 金 ミンジュン: a lexicon surname before a katakana given name found alone
+            head = _SURNAME_HEAD.search(text, max(0, start - 5), start)
+            lex = scan.lex
+            given = text[start:end]
+            word = head.group(1) if head is not None else ""
+            if word in _CUE_WORDS or word in _STOP or word in _DEPARTMENT_CUES or word[-1:] in "医師員長係者":
+                pass  # 母 ルシア, 当直医 ウィルソン: a role or a relation, not a surname
+            elif head is not None and (
+                head.group(1) in lex.surnames
+                or scan.is_surname(*head.span(1))
+                or (given in lex.foreign or given in lex.kana_given)  # the given name vouches
+            ):
+                yield head.start(1), end, score
         if end >= len(text):
             continue
         if text[end] == " " and " " not in text[start:end] and _KANJI_WORD.fullmatch(text[start:end]):
@@ -877,7 +892,9 @@ _RESIDENCE = re.compile("在住|出身|在勤|居住|在|内|の自宅|の実家
 
 
 # Labels of a name's reading: the kana after them is the name, colon or not.
-_READING_LABELS = frozenset(_words("ふりがな フリガナ よみがな ヨミガナ カナ かな 読み よみ ヨミ カナ氏名 氏名カナ"))
+_READING_LABELS = frozenset(
+    _words("ふりがな フリガナ よみがな ヨミガナ カナ かな 読み よみ ヨミ カナ氏名 氏名カナ")
+)
 
 
 # One-character heads of a term's second word (橋本 病(はしもと びょう) is a disease).
