@@ -35,6 +35,13 @@ word (雲母 結衣さん … 母（雲母 晴美）: UniDic reads 雲母 as mic
 included. Eponyms are not matched here — no cue, or a ``様`` that means "-like"
 (パーキンソン様症状) — and :mod:`jmedllm.deid.protect` covers the rest.
 
+A role followed by a space and one word up to a boundary is a name's slot too (機関員
+大網）, 主治医 鴨脚より), whatever the lexicons know, unless the word is a verbal noun.
+Names with no cue whose *shape* vouches for them — a two-part reading or a transliteration
+in brackets, initials, Vietnamese and Latin names among Japanese, katakana names with a
+lexicon reading, chat speakers, the rest of a given name after a found surname — are found
+by :mod:`._name_shapes`.
+
 The cue machinery, lexicons and patterns live in :mod:`._person_rules`.
 """
 
@@ -43,18 +50,27 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from itertools import accumulate, chain, pairwise
+from itertools import accumulate, chain
 
 from jmedllm.core.jatext.normalization import normalize
 from jmedllm.core.records import Span
 from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 from jmedllm.deid.config import DeidConfig
 from jmedllm.deid.morphology import (
-    HIRAGANA,
-    KANJI,
-    KATAKANA,
     is_unknown_word,
     words_regex,
+)
+from jmedllm.deid.recognizers._name_shapes import (
+    bracketed_forms,
+    chat_speakers,
+    given_tails,
+    initials,
+    katakana_japanese,
+    latin_in_japanese,
+    surname_heads,
+    vietnamese_names,
+    vouched_by_latin,
+    vouched_by_reading,
 )
 from jmedllm.deid.recognizers._person_rules import (
     _AFTER_BARE,
@@ -111,7 +127,6 @@ from jmedllm.deid.recognizers._person_rules import (
     _VARIANT_RE,
     EN_STOP,
     _cueless_romaji,
-    _Lexicons,
     _lexicons,
     _Scan,
     _script_glued,
@@ -479,25 +494,22 @@ class PersonRecognizer(Recognizer):
         found.update(scan.cueless())
         found.update(scan.slots(found))
         found.update(scan.katakana_joined())
-        if _ASCII_UPPER.search(text):
+        latin = _ASCII_UPPER.search(text) is not None
+        if latin:
             found.update(english_names(text, scan.lex))
-        if "(" in text:
-            found.update(_vouched_by_reading(text))
-            found.update(_vouched_by_latin(text))
-        found.update(_initials(text))
-        if ":" in text:
-            found.update(_chat_speakers(text))
-        if _ASCII_UPPER.search(text):
-            found.update(_latin_in_japanese(text, scan.lex))
-        if _KATAKANA_PAIR.search(text):
-            found.update(_katakana_japanese(scan))
-        if _VIET_MARK.search(text):
-            found.update(_vietnamese_names(text))
+            found.update(latin_in_japanese(text, scan.lex))
+        # names whose shape vouches for them (_name_shapes): readings, initials, chat speakers …
+        found.update(vouched_by_reading(text))
+        found.update(vouched_by_latin(text))
+        found.update(initials(text))
+        found.update(chat_speakers(text))
+        found.update(katakana_japanese(scan))
+        found.update(vietnamese_names(text))
         found.update(_readings(scan, found))
-        if "(" in text:
-            found.update(_bracketed_forms(text, found))
+        found.update(bracketed_forms(text, found))
         found.update(scan.propagate(found))
-        found.update(_given_tails(scan, found))
+        found.update(given_tails(scan, found))
+        found.update(surname_heads(scan, found))
         return [
             Span(s, e, "PERSON", score)
             for s, e, score in outermost(found)
@@ -591,301 +603,6 @@ def outermost(found: Iterable[tuple[int, int, float]]) -> list[tuple[int, int, f
     return kept
 
 
-# A name in two parts followed by its kana reading in two parts: 春夏秋冬 茂(ひととせ しげる),
-# 一尺八寸 律(かまつか りつ), 金 志勲(キム・ジフン). Found from the bracketed reading, then the
-# name before it is checked in Python.
-_TWO_PART_READING = re.compile(
-    f"\\( ?(?P<r>(?P<r1>[{HIRAGANA}ー]{{1,8}})[ ・](?P<r2>[{HIRAGANA}ー]{{1,8}})"
-    f"|(?P<k1>[{KATAKANA}]{{1,8}})[ ・=](?P<k2>[{KATAKANA}]{{1,8}})) ?\\)"
-)
-_TWO_PART_NAME_BEFORE = re.compile(
-    f"(?<![{KANJI}{KATAKANA}{HIRAGANA}A-Za-z0-9])(?P<a>[{KANJI}]{{1,5}}) (?P<b>[{KANJI}]{{1,4}}|[{HIRAGANA}]{{2,4}}|[{KATAKANA}]{{2,6}}) ?\\Z"
-)
-
-
-# Initials standing for a person: S.M., I.N., Y.K., K・T (written for anonymity, but still
-# identifying next to other details), and an initial before a surname (K. Hirose). Common
-# dotted abbreviations are listed out.
-# (The look-behind comes after the first letter, so that the scan skips ahead to capitals.)
-_INITIALS = re.compile(
-    r"[A-Z](?<![A-Za-z0-9.][A-Z])(?:\. ?[A-Z]\.(?: ?[A-Z]\.)?|・[A-Z])(?![A-Za-z0-9])"
-    r"|[A-Z](?<![A-Za-z0-9.][A-Z])\. (?:[A-Z]\. )?[A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?(?![A-Za-z])"
-)
-_NOT_INITIALS = frozenset(
-    _words(
-        "A.M. P.M. U.S. U.K. E.U. P.S. N.B. I.V. I.M. S.C. O.D. O.S. O.U. B.P. H.R. R.R. G.I. "
-        "E.R. D.M. H.T. Q.D. P.O. P.R. S.L. C.C. D.C. L.A. N.Y. B.C. A.D. M.D. D.O. R.N. "
-        "Ph.D. T.B. V.S. O.T. P.T. S.T. I.D. O.K. A.S. A.M.A. B.I.D. T.I.D. Q.I.D. N.P.O."
-    )
-)
-
-
-def _initials(text: str) -> Iterator[tuple[int, int, float]]:
-    """Initials (S.M., Y. K., K・T) and an initial with a surname (K. Hirose)."""
-    if "." not in text and "・" not in text:
-        return
-    for m in _INITIALS.finditer(text):
-        word = m.group()
-        if word.replace(" ", "") in _NOT_INITIALS:
-            continue
-        last = word.rsplit(" ", 1)[-1]
-        if len(last) > 2 and (last in EN_STOP or last in _TITLE_WORDS):
-            continue  # "S. Patient", "A. Nurse"
-        yield m.start(), m.end(), 0.75
-
-
-# The speaker of a chat line after its time: "06:12 ゆき🌸:", "[21:24] 七五三掛 潤:",
-# "2024/07/01 09:05 大竹 良子(…)". A display name is whatever the person chose, so no
-# lexicon decides; a facility or a role speaking (つばさ訪問看護:, 当直:) is left out.
-_CHAT_SPEAKER = re.compile(
-    r"^[\[(]?(?:[0-9]{4}/[0-9]{1,2}/[0-9]{1,2} )?[0-2]?[0-9]:[0-5][0-9][\])]? "
-    f"(?P<n>[{KANJI}{KATAKANA}{HIRAGANA}A-Za-z][{KANJI}{KATAKANA}{HIRAGANA}A-Za-z.・]{{0,7}}"
-    f"(?: [{KANJI}{KATAKANA}{HIRAGANA}A-Za-z]{{1,4}}(?=[^\\s:()]{{0,2}}:))?)"
-    r"[^\s:()]{0,2}(?=:| ?\()",
-    re.MULTILINE,
-)
-_NOT_SPEAKER = re.compile(
-    "看護|介護|病院|医院|クリニック|薬局|ステーション|センター|事業所|科|室|課|部|当直|日勤|夜勤|準夜|深夜|担当|医師|"
-    "Dr|Ns|システム|自動|通知|送信|受信|返信|記録|報告|連絡|予定|訪問|来院|入院|退院|受診|処方|検査|採血|内服|投与|"
-    "委員|対策|会議|カンファ|ミーティング|回診|申し送り|交換|処置|観察|確認|測定|面談|説明|相談"
-)
-
-
-def _chat_speakers(text: str) -> Iterator[tuple[int, int, float]]:
-    for m in _CHAT_SPEAKER.finditer(text):
-        name = m.group("n")
-        if _NOT_SPEAKER.search(name) or name in _CUE_WORDS or name in _STOP:
-            continue
-        yield m.start("n"), m.end("n"), 0.7
-
-
-# A Latin-script name standing in Japanese text (同居 Ram Bahadur Thapa、Kiran Rai、同僚 Pham Van
-# Duc（…）): two to four capitalised words with Japanese or a bracket on both sides, one of
-# them a lexicon name. In English prose capitalised runs are headings and institutions, so
-# the Japanese around the words is the evidence.
-_LATIN_RUN = re.compile(r"[A-Z](?<![A-Za-z][A-Z])[A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){1,3}(?![A-Za-z])")
-
-
-def _latin_in_japanese(text: str, lex: _Lexicons) -> Iterator[tuple[int, int, float]]:
-    for m in _LATIN_RUN.finditer(text):
-        before = text[m.start() - 1] if m.start() else "\n"
-        after = text[m.end()] if m.end() < len(text) else "\n"
-        if (before.isascii() and before not in " \n(") or (after.isascii() and after not in "\n(),"):
-            continue
-        if before == " " and (m.start() < 2 or text[m.start() - 2].isascii()):
-            continue  # English before the space: prose
-        words = m.group().split()
-        if any(w in EN_STOP or w in _TITLE_WORDS for w in words):
-            continue
-        if any(w.lower() in lex.romaji_surnames or w.lower() in lex.romaji_given for w in words):
-            yield m.start(), m.end(), 0.75
-
-
-# Vietnamese names keep their diacritics in records (Nguyễn Thị Lan, Đỗ Thị Mai): two to
-# five capitalised words, at least one holding a letter only Vietnamese uses. Place names
-# written the same way (Hà Nội) are identifying too.
-_VIET_LETTERS = "ĂăÂâĐđÊêÔôƠơƯưẠ-ỹ"
-_VIET_MARK = re.compile(f"[{_VIET_LETTERS}]")
-_VIET_WORD = "[A-ZĐÀ-ÝĂÂÊÔƠƯẠ-Ỹ][a-zà-ýăâđêôơưạ-ỹ]*"
-_VIET_NAME = re.compile(f"(?<![A-Za-zÀ-ỹ]){_VIET_WORD}(?: {_VIET_WORD}){{1,4}}(?![A-Za-zÀ-ỹ])")
-
-
-def _vietnamese_names(text: str) -> Iterator[tuple[int, int, float]]:
-    for m in _VIET_NAME.finditer(text):
-        if _VIET_MARK.search(m.group()) and not any(w in EN_STOP for w in m.group().split()):
-            yield m.start(), m.end(), 0.8
-
-
-# A Japanese name in katakana, surname and given name apart (ゴンダ シゲル, ｵｵﾀｹ ﾘｮｳｺ after
-# NFKC): フリガナ columns, billing exports, chat display names. One of the two parts must be
-# a lexicon name's reading, and neither may be a katakana word UniDic knows as something
-# else (ケア プラン, データ ベース).
-_KATAKANA_PAIR = re.compile(f"[{KATAKANA}] [{KATAKANA}]")
-# (The look-behind comes after the first character, so that the scan skips ahead to katakana.)
-_KATAKANA_RUN = re.compile(f"[{KATAKANA}](?<![{KATAKANA}・=].)[{KATAKANA}]{{1,7}}(?![{KATAKANA}・=])")
-
-
-def _katakana_japanese(scan: _Scan) -> Iterator[tuple[int, int, float]]:
-    text, lex = scan.text, scan.lex
-    words = list(_KATAKANA_RUN.finditer(text))
-    for a, b in pairwise(words):
-        if b.start() != a.end() + 1 or text[a.end()] != " ":
-            continue
-        sei, mei = a.group(), b.group()
-        if sei in _KATA_STOP or mei in _KATA_STOP or sei in _ROLE_WORDS or mei in _ROLE_WORDS:
-            continue
-        known_sei, known_mei = sei in lex.kana_surnames, mei in lex.kana_given
-        if not (known_sei or known_mei):
-            continue
-        if not (known_sei and known_mei) and _katakana_line(text, a.start()):
-            continue  # a printout all in katakana (ﾂﾏ ﾆ ﾜﾀｽ ｺﾄ): every pair looks like a name
-        if not (known_sei and known_mei) and _ordinary_katakana(scan, *(b.span() if known_sei else a.span())):
-            continue  # one part vouches; the other must not be a loanword (サトウ キビ, ヤマダ クリニック)
-        yield a.start(), b.end(), 0.8
-
-
-# Katakana words that follow or precede a name reading without being a name: facility and
-# product words (ヤマダ クリニック, サトウ キビ). UniDic knows many real name readings as words
-# too (ゴンダ), so its dictionary cannot decide.
-_LOANWORD_PARTS = frozenset(
-    _words("キビ クリニック ホーム ハウス センター ステーション ケア サービス ビル コーポ ハイツ マンション")
-)
-_LOANWORD_ENDS = (
-    "クリニック",
-    "ホーム",
-    "ハウス",
-    "センター",
-    "ステーション",
-    "サービス",
-    "ビル",
-    "ハイツ",
-    "マンション",
-    "ション",
-    "ング",
-    "ター",
-)
-
-
-def _katakana_line(text: str, pos: int) -> bool:
-    """Whether the line around ``pos`` is written mostly in katakana (half-width billing
-    printouts, after NFKC)."""
-    line_start = text.rfind("\n", 0, pos) + 1
-    line_end = text.find("\n", pos)
-    line = text[line_start : len(text) if line_end < 0 else line_end]
-    letters = [c for c in line if not c.isspace() and not c.isascii()]
-    return len(letters) >= 8 and sum("\u30a1" <= c <= "\u30fc" for c in letters) > 0.6 * len(letters)
-
-
-def _ordinary_katakana(scan: _Scan, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is a katakana loanword rather than half of a name."""
-    word = scan.text[start:end]
-    return word in _LOANWORD_PARTS or any(word.endswith(e) for e in _LOANWORD_ENDS)
-
-
-# A name in Latin letters in brackets after a katakana or kanji name: ラマ・スディップ(LAMA Sudip),
-# カブラル 莉亜(CABRAL Ria), 嘉手苅 エミリー 愛(Emily Ai KADEKARU). The transliteration vouches for
-# the name before it; two or more capitalised words, at least one of three letters or more.
-_LATIN_READING = re.compile(r"\( ?(?P<r>[A-Z][A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){1,4}) ?[)/]")
-_NAME_BEFORE_LATIN = re.compile(
-    f"(?<![{KANJI}{KATAKANA}{HIRAGANA}A-Za-z0-9])(?P<n>(?:[{KANJI}]{{1,5}}|[{KATAKANA}]{{2,8}})"
-    f"(?:[ ・=](?:[{KANJI}]{{1,4}}|[{KATAKANA}]{{2,8}})){{1,3}}) ?\\Z"
-)
-
-
-def _vouched_by_latin(text: str) -> Iterator[tuple[int, int, float]]:
-    """A name followed by its transliteration in Latin letters in brackets."""
-    for m in _LATIN_READING.finditer(text):
-        words = m.group("r").split()
-        if any(w in EN_STOP or w in _TITLE_WORDS for w in words) or max(map(len, words)) < 3:
-            continue
-        before = _NAME_BEFORE_LATIN.search(text, max(0, m.start() - 30), m.start())
-        if before is None:
-            continue
-        start = before.start("n")
-        parts = re.split("([ ・=])", before.group("n"))
-        while len(parts) > 2 and (parts[0] in _DEPARTMENT_CUES or parts[0] in _CUE_WORDS):
-            start += len(parts[0]) + len(parts[1])  # 救急科 トーマス・ミラー(Thomas Miller)
-            parts = parts[2:]
-        words = parts[::2]
-        if any(p in _STOP or p in _CUE_WORDS or p in _KATA_STOP or p in _DEPARTMENT_CUES for p in words):
-            continue
-        yield start, before.end("n"), 0.8
-        yield m.start("r"), m.end("r"), 0.8
-
-
-# The other forms of a name in brackets after it, several separated by slashes:
-# 朴 智恩(パク・チウン/PARK JI-EUN), 陳 美玲(チン メイリン/CHEN MEILING).
-_BRACKET_PART = re.compile(
-    f"(?P<p>[{KATAKANA}]+(?:[ ・=][{KATAKANA}]+){{0,3}}|[{HIRAGANA}]{{2,}}(?: [{HIRAGANA}]+)?"
-    r"|[A-Z][A-Za-z'\-]*\.?(?: [A-Z][A-Za-z'\-]*\.?){0,4})"
-)
-
-
-def _bracketed_forms(text: str, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
-    """Every part of a bracket right after a found name that reads as another form of it."""
-    for end in {e for _, e, _ in spans}:
-        k = end + (text[end : end + 1] == " ")
-        if text[k : k + 1] != "(":
-            continue
-        close = text.find(")", k, k + 60)
-        if close < 0 or "/" not in text[k:close]:
-            continue
-        pos = k + 1
-        for part in text[k + 1 : close].split("/"):
-            lead = len(part) - len(part.lstrip(" "))
-            m = _BRACKET_PART.fullmatch(part.strip(" "))
-            if m is not None:
-                words = re.split("[ ・=]", m.group())
-                if not any(w.rstrip(".") in EN_STOP or w in _KATA_STOP or w in _ROLE_WORDS for w in words):
-                    yield pos + lead, pos + lead + len(m.group()), 0.8
-            pos += len(part) + 1
-
-
-# The rest of a given name after a found surname (金 容|洙, 韓 明|洙, 林 ともか): a kanji
-# run, or a kana word of three or more, that reaches a boundary — a bracket, punctuation,
-# a line end, an honorific or a role. Rare given-name kanji (洙, 芬) are what the rules
-# above stop at; a name part stops before what is clearly not one.
-_TAIL_END = r"(?=[\s、。,.()/:」】]|$|様|さん|さま|君|くん|ちゃん|先生|氏|殿|医師|看護師)"
-_GIVEN_TAIL = re.compile(
-    f"[{KANJI}]{{1,3}}?{_TAIL_END}|[{HIRAGANA}]{{3,5}}?{_TAIL_END}|[{KATAKANA}]{{2,6}}?{_TAIL_END}"
-)
-_NOT_TAIL_START = frozenset("様氏殿君")
-_SURNAME_HEAD = re.compile(f"(?:^|(?<=[\\s:(、]))([{KANJI}]{{1,3}}) \\Z")
-_VERBAL_NOUNS = frozenset({"サ変可能", "副詞可能", "形状詞可能", "サ変形状詞可能", "助数詞可能"})
-
-
-def _given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
-    text = scan.text
-    for start, end, score in list(spans):
-        if start > 2 and text[start - 1] == " " and _KATAKANA_WORD.fullmatch(text, start, end):
-            # 浜 ジョージ, 金 ミンジュン: a lexicon surname before a katakana given name found alone
-            head = _SURNAME_HEAD.search(text, max(0, start - 5), start)
-            lex = scan.lex
-            given = text[start:end]
-            word = head.group(1) if head is not None else ""
-            if word in _CUE_WORDS or word in _STOP or word in _DEPARTMENT_CUES or word[-1:] in "医師員長係者":
-                pass  # 母 ルシア, 当直医 ウィルソン: a role or a relation, not a surname
-            elif head is not None and (
-                head.group(1) in lex.surnames
-                or scan.is_surname(*head.span(1))
-                or (given in lex.foreign or given in lex.kana_given)  # the given name vouches
-            ):
-                yield head.start(1), end, score
-        if end >= len(text):
-            continue
-        if text[end] == " " and " " not in text[start:end] and _KANJI_WORD.fullmatch(text[start:end]):
-            tail = _GIVEN_TAIL.match(text, end + 1)  # 林 ともか: a lone surname, then a space
-        elif _KANJI_RUN.match(text, end) and " " in text[start:end]:
-            tail = _GIVEN_TAIL.match(text, end)  # 金 容|洙: the given name cut short
-            if tail is not None and len(tail.group()) > 1:
-                continue
-        else:
-            continue
-        if tail is None:
-            continue
-        word = tail.group()
-        if (
-            len(word) == 1
-            and text[tail.end() + 1 : tail.end() + 2] not in ("", "\n")
-            and text[tail.end() + 2 : tail.end() + 3] in (" ", "")
-        ):
-            continue  # "様 と 説 得": text spaced one character at a time (OCR)
-        if word[0] in _NOT_TAIL_START or word in _CUE_WORDS or word in _STOP or word in _DEPARTMENT_CUES:
-            continue
-        i, j = scan.starting_at(tail.start()), scan.ending_at(tail.end())
-        if (
-            _KANJI_WORD.match(word)
-            and i >= 0
-            and j >= i
-            and any(
-                p[0] not in ("名詞", "接頭辞", "接尾辞", "記号") or p[2] in _VERBAL_NOUNS
-                for p in scan.tokens.pos[i : j + 1]
-            )
-        ):
-            continue  # 高橋 確認, 田中 同席: a verbal noun or a verb, not a given name
-        yield start, tail.end(), score
-
-
 # A place where someone lives is no name, whatever cue stands before it: 長女（宇和島市在住）.
 _MUNICIPAL_UNITS = frozenset("市区町村郡県都府道")
 _RESIDENCE = re.compile("在住|出身|在勤|居住|在|内|の自宅|の実家")
@@ -895,28 +612,6 @@ _RESIDENCE = re.compile("在住|出身|在勤|居住|在|内|の自宅|の実家
 _READING_LABELS = frozenset(
     _words("ふりがな フリガナ よみがな ヨミガナ カナ かな 読み よみ ヨミ カナ氏名 氏名カナ")
 )
-
-
-# One-character heads of a term's second word (橋本 病(はしもと びょう) is a disease).
-_TERM_TAILS = frozenset("病症式法科院室棟課部局")
-
-
-def _vouched_by_reading(text: str) -> Iterator[tuple[int, int, float]]:
-    """A surname and a given name whose two-part kana reading follows in brackets: the
-    reading vouches for names no lexicon holds (春夏秋冬 茂(ひととせ しげる)). Each part of
-    the reading is at least as long as the kanji it reads, as readings are."""
-    for m in _TWO_PART_READING.finditer(text):
-        before = _TWO_PART_NAME_BEFORE.search(text, max(0, m.start() - 12), m.start())
-        if before is None:
-            continue
-        a, b = before.group("a"), before.group("b")
-        r1, r2 = (m.group("r1"), m.group("r2")) if m.group("r1") else (m.group("k1"), m.group("k2"))
-        if a in _STOP or b in _STOP or a in _CUE_WORDS or b in _CUE_WORDS or b in _TERM_TAILS:
-            continue
-        if len(r1) < len(a) or len(r2) < len(b) or len(r1) > 3 * len(a) + 2:
-            continue
-        yield before.start("a"), before.end("b"), 0.85
-        yield m.start("r"), m.end("r"), 0.85
 
 
 # The characters a match of _OTHER_FORM or _READING_AFTER can start with.
