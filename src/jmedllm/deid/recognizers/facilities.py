@@ -262,6 +262,13 @@ _AMBULANCE_GENERIC = frozenset(
 # A house number right after a span (…森南1-5-1, …東1-15-3, …2丁目) and a municipality inside it.
 _HOUSE_NUMBER_AFTER = re.compile(r"[東西南北]?[0-9]{1,4}(?:-[0-9]{1,4}){1,3}|[東西南北]?[0-9]{1,2}丁目")
 _MUNICIPALITY = re.compile(f"[{KANJI}]{{1,5}}[市区町村郡]")
+# A municipal or prefectural institution: 川崎市立はるひ野小学校, 横浜市立みなと中学校 (found
+# from 立, then the municipality before it is read back).
+_PUBLIC_INSTITUTION = re.compile(
+    f"(?:[{KANJI}]{{0,5}}(?<![都道府県市区町村])[都道府県市区町村])立"
+    f"(?!の)[\\u3041-\\u3096{KATAKANA}{KANJI}]{{2,12}}?"
+    "(?:小学校|中学校|高等学校|高校|中等教育学校|義務教育学校|特別支援学校|幼稚園|保育園|保育所|こども園|病院|医療センター)"
+)
 # A bed of an intensive-care unit: CCU-3, ICU 5, NICU-12 (look-behind after the first letter,
 # so that the scan skips ahead to capitals).
 _UNIT_BED = re.compile(
@@ -354,6 +361,8 @@ class FacilityRecognizer(Recognizer):
                 if before and before.start() < m.start():
                     bed = None if ward else _BED_AFTER.match(text, m.end())
                     found.add((before.start(), bed.end() if bed else m.end(), 0.8))
+        if "立" in text:  # 川崎市立はるひ野小学校: a public institution, whatever MeCab cuts
+            found.update((m.start(), m.end(), 0.85) for m in _PUBLIC_INSTITUTION.finditer(text))
         if "救急" in text:  # 住之江救急1, 首里救急: an ambulance unit named after its station
             for m in _AMBULANCE.finditer(text):
                 if m.group("place") not in _AMBULANCE_GENERIC:
