@@ -195,9 +195,12 @@ _HOME_END = frozenset("苑園荘寮里丘郷館家庵森杜邸舎亭路")
 # A kana name after a kind and a space, up to a boundary, or up to a home's last kanji
 # (救護施設 みなと寮の…, 介護医療院 しなの路, 訪問看護ステーション つくしんぼ).
 _BOUNDARY = r"[\s、。,.()）」】/:]|$"
+# Also a kanji word before the home's last kanji (きそがわ悠々館), and a name "X の Y" with a
+# kanji Y up to a boundary (杜の都, みどりの風).
 _KANA_NAME_AFTER = re.compile(
     "(?P<name>(?![のにをはがでともへや])[\u3041-\u3096ー]{2,8}"
-    f"(?:の?[{''.join(sorted(_HOME_END))}](?={_BOUNDARY}|[のにへでをはが])|(?={_BOUNDARY})))"
+    f"(?:の?[{KANJI}々]{{0,3}}[{''.join(sorted(_HOME_END))}](?={_BOUNDARY}|[のにへでをはが])|(?={_BOUNDARY}))"
+    f"|(?:[\u3041-\u3096ー]{{2,6}}|[{KANJI}])の[{KANJI}]{{1,2}}(?={_BOUNDARY}))"
 )
 # After 株式会社 (no space), a kana name runs up to a particle too (株式会社あしたかの…).
 _KANA_COMPANY_AFTER = re.compile(
