@@ -272,6 +272,13 @@ _PUBLIC_INSTITUTION = re.compile(
     f"(?!の)[\\u3041-\\u3096{KATAKANA}{KANJI}]{{2,12}}?"
     "(?:小学校|中学校|高等学校|高校|中等教育学校|義務教育学校|特別支援学校|幼稚園|保育園|保育所|こども園|病院|医療センター)"
 )
+# A room number at the head of a roster line, before a person with an honorific or an age
+# in brackets: ・601 九十九 寅吉（88）, ※605 肝付 様.
+_ROSTER_ROOM = re.compile(
+    r"^[ \t]*(?:[・\-*※●○■□]|[※]?[0-9]{1,2}[.)])?[ \t]*(?P<room>[1-9][0-9]{2,3})号?室? "
+    f"(?=[{KANJI}{KATAKANA}A-Z][^\\n(]{{0,14}}?(?: ?(?:様|さん)|\\([0-9]{{2,3}}(?:歳)?[,)、]))",
+    re.MULTILINE,
+)
 # A bed of an intensive-care unit: CCU-3, ICU 5, NICU-12 (look-behind after the first letter,
 # so that the scan skips ahead to capitals).
 _UNIT_BED = re.compile(
@@ -370,6 +377,9 @@ class FacilityRecognizer(Recognizer):
             for m in _AMBULANCE.finditer(text):
                 if m.group("place") not in _AMBULANCE_GENERIC:
                     found.add((m.start(), m.end(), 0.8))
+        if options.get("wards", True):
+            # ・601 九十九 寅吉（88）, ※605 肝付 様: a room number heading a roster line
+            found.update((m.start("room"), m.end("room"), 0.7) for m in _ROSTER_ROOM.finditer(text))
         if options.get("wards", True) and "CU" in text:
             # CCU-3, NICU-12: a bed of an intensive-care unit (the unit alone is generic)
             found.update((m.start(), m.end(), 0.75) for m in _UNIT_BED.finditer(text))
