@@ -90,6 +90,8 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("（夜勤申し送り 2/9）", [("DATE", "2/9")]),
         ("最終排便 8/10", [("DATE", "8/10")]),
         ("宛先：浜松市立ひかり野小学校 校長", [("FACILITY", "浜松市立ひかり野小学校")]),
+        ("・702 鴫原 ユキ（81）心不全", [("FACILITY", "702"), ("PERSON", "鴫原 ユキ")]),
+        ("有料老人ホーム ひのき悠々館", [("FACILITY", "有料老人ホーム ひのき悠々館")]),
         # a municipality named alone where someone lives
         ("長女（宇和島市在住）に連絡", [("ADDRESS", "宇和島市")]),
         # a document code with no label, insurance labels in katakana, phones after a slash
@@ -126,6 +128,8 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "デイサービス ありがとうございました",  # a sentence after a facility kind
         "17:15 院内感染対策委員会：開催",  # a meeting speaking in a log, not a person
         "市立病院へ紹介、県立病院、市立の小学校",  # public institutions named generically
+        "・120 回 測定(2)",  # a count heading a line, not a room
+        "デイサービス 利用の有無",  # a phrase after a facility kind
         "排便 3/7、主食 8/10",  # amounts of a meal or a stool chart
         "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ ﾂﾏ ﾆ ﾜﾀｽ ｺﾄ",  # a katakana printout: every pair looks like a name
     ],
