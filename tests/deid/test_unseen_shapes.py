@@ -92,6 +92,13 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("宛先：浜松市立ひかり野小学校 校長", [("FACILITY", "浜松市立ひかり野小学校")]),
         ("・702 鴫原 ユキ（81）心不全", [("FACILITY", "702"), ("PERSON", "鴫原 ユキ")]),
         ("有料老人ホーム ひのき悠々館", [("FACILITY", "有料老人ホーム ひのき悠々館")]),
+        ("2019年よりひがしうら駅前内科で加療", [("FACILITY", "ひがしうら駅前内科")]),
+        ("大腸内視鏡（おこのみ胃腸科）で", [("FACILITY", "おこのみ胃腸科")]),
+        ("【病理結果】P24-10233：腺腫", [("OTHER_ID", "P24-10233")]),
+        (
+            "ローマ字：KARKI ANIL　カタカナ：カルキ アニル",
+            [("PERSON", "KARKI ANIL"), ("PERSON", "カルキ アニル")],
+        ),
         # a municipality named alone where someone lives
         ("長女（宇和島市在住）に連絡", [("ADDRESS", "宇和島市")]),
         # a document code with no label, insurance labels in katakana, phones after a slash
@@ -129,6 +136,8 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "17:15 院内感染対策委員会：開催",  # a meeting speaking in a log, not a person
         "市立病院へ紹介、県立病院、市立の小学校",  # public institutions named generically
         "・120 回 測定(2)",  # a count heading a line, not a room
+        "術式（K461-2）、照会 D005-9",  # procedure codes of the fee schedule
+        "すぐ内科へ。いつもの内科。かかりつけの内科。ちかくの眼科",  # kana that names no clinic
         "デイサービス 利用の有無",  # a phrase after a facility kind
         "排便 3/7、主食 8/10",  # amounts of a meal or a stool chart
         "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ ﾂﾏ ﾆ ﾜﾀｽ ｺﾄ",  # a katakana printout: every pair looks like a name

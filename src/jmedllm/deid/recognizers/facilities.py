@@ -265,6 +265,22 @@ _AMBULANCE_GENERIC = frozenset(
 # A house number right after a span (…森南1-5-1, …東1-15-3, …2丁目) and a municipality inside it.
 _HOUSE_NUMBER_AFTER = re.compile(r"[東西南北]?[0-9]{1,4}(?:-[0-9]{1,4}){1,3}|[東西南北]?[0-9]{1,2}丁目")
 _MUNICIPALITY = re.compile(f"[{KANJI}]{{1,5}}[市区町村郡]")
+# A clinic named in kana before a department or a clinic word, the kana standing alone
+# (not the end of a longer kana phrase: すぐ内科, いつもの内科 are stop or relational words).
+_KANA_CLINIC = re.compile(
+    "(?<![\u3041-\u3096ー])(?P<name>(?![のにをはがでともへやご])[\u3041-\u3096ー]{3,10})(?<![のにをはがでともへや])"
+    "(?:駅前|中央|本町)?"
+    "(?:内科|外科|眼科|皮膚科|耳鼻咽喉科|耳鼻科|泌尿器科|胃腸科|小児科|整形外科|歯科|産婦人科|婦人科|"
+    "精神科|心療内科|脳神経外科|循環器内科|消化器内科|形成外科|リウマチ科|クリニック|医院|診療所|薬局)"
+    "(?:医院|クリニック|診療所)?"
+)
+_LEADING_PARTICLE = re.compile("より|から|まで|にて|では|には|で|に|は|を|が|へ|と|も")
+# Kana words that stand before a department without naming a clinic (あした内科に行く).
+_NOT_CLINIC_KANA = frozenset(
+    _words(
+        "あした あす きょう きのう こんど つぎ まず また さらに すぐに いつも いま あとで はじめ ちかく となり"
+    )
+)
 # A municipal or prefectural institution: 川崎市立はるひ野小学校, 横浜市立みなと中学校 (found
 # from 立, then the municipality before it is read back).
 _PUBLIC_INSTITUTION = re.compile(
@@ -371,6 +387,23 @@ class FacilityRecognizer(Recognizer):
                 if before and before.start() < m.start():
                     bed = None if ward else _BED_AFTER.match(text, m.end())
                     found.add((before.start(), bed.end() if bed else m.end(), 0.8))
+        for m in _KANA_CLINIC.finditer(text):
+            # しまうち内科医院, かまた眼科, おこのぎ胃腸科: a clinic named in kana (MeCab cuts
+            # such names into particles and adverbs, so the walk above cannot read them)
+            start, name = m.start(), m.group("name")
+            if start and _WORD_CHAR.match(text, start - 1):
+                # 2019年より|つちうら駅前内科: a particle glued to the word before is not the name's
+                lead = _LEADING_PARTICLE.match(name)
+                if lead is not None:
+                    start, name = start + lead.end(), name[lead.end() :]
+            if (
+                len(name) >= 3
+                and name not in _STOP
+                and name.removesuffix("の") not in _RELATIONAL
+                and name not in _NOT_CLINIC_KANA
+                and not _NOT_KANA_NAME.search(name)
+            ):
+                found.add((start, m.end(), 0.75))
         if "立" in text:  # 川崎市立はるひ野小学校: a public institution, whatever MeCab cuts
             found.update((m.start(), m.end(), 0.85) for m in _PUBLIC_INSTITUTION.finditer(text))
         if "救急" in text:  # 住之江救急1, 首里救急: an ambulance unit named after its station

@@ -458,7 +458,7 @@ class OtherIdRecognizer(Recognizer):
                 code = m.group()
                 if (
                     sum(c.isdigit() for c in code) >= 4
-                    and _LONG_DIGITS.search(code)
+                    and _LONG_DIGITS.search(code, code.index("-"))  # K461-2 is a procedure code
                     and not _TRIAL_REGISTRY.match(code)
                     and not code.startswith(_NOT_CODE_PREFIXES)
                     and _free(text, *m.span())
@@ -473,7 +473,9 @@ class OtherIdRecognizer(Recognizer):
 # run of three or more digits and four digits in all. Such codes link back to a record
 # (REFERENCE §1, standard 3), whatever label they were written with. (The look-behind comes
 # after the first letter, so that the scan skips ahead to capitals.)
-_DOCUMENT_CODE = re.compile(r"[A-Z](?<![A-Za-z0-9\-][A-Z])[A-Z]{0,4}(?:-[A-Z0-9]{1,8}){1,4}(?![A-Za-z0-9])")
+_DOCUMENT_CODE = re.compile(
+    r"[A-Z](?<![A-Za-z0-9\-][A-Z])[A-Z]{0,4}[0-9]{0,4}(?:-[A-Z0-9]{1,8}){1,4}(?![A-Za-z0-9])"
+)  # also P24-11736, B24-03319: a specimen's letter and year before its number
 _LONG_DIGITS = re.compile(r"[0-9]{3}")
 # Labels of codes that name a protocol, a product or a batch, not a person's record.
 _NOT_PERSONAL_CODE_BEFORE = re.compile(
@@ -482,17 +484,8 @@ _NOT_PERSONAL_CODE_BEFORE = re.compile(
 )
 # Codes of things, not of people or their records: standards, genes, scores, devices.
 _NOT_CODE_PREFIXES = (
-    "ISO-",
-    "JIS-",
-    "IEC-",
-    "HLA-",
-    "COVID-",
-    "SARS-",
-    "CYP",
-    "ICD-",
-    "DSM-",
-    "JCS-",
-    "NYHA-",
+    *("ISO-", "JIS-", "IEC-", "HLA-", "COVID-", "SARS-", "CYP", "ICD-", "DSM-", "JCS-", "NYHA-"),
+    *("TEL", "FAX", "Tel", "Fax"),  # ℡ after NFKC, glued to its number
 )
 
 
