@@ -35,8 +35,8 @@ def halves() -> dict[str, Any]:
     return out
 
 
-# Measured 2026-11-29: dev 0.9655, blind 0.8952 (0.862 before that session, 0.877 all before any change).
-@pytest.mark.parametrize(("half", "recall"), [("dev", 0.96), ("blind", 0.89)])
+# Measured 2026-11-29: dev 0.9721, blind 0.9190 (0.862 before that session, 0.877 all before any change).
+@pytest.mark.parametrize(("half", "recall"), [("dev", 0.965), ("blind", 0.91)])
 def test_heldout3_scores(halves: dict[str, Any], half: str, recall: float) -> None:
     report = halves[half]
     assert report.n_documents >= 31

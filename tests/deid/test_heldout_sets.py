@@ -1,4 +1,4 @@
-"""The fourth to sixth hand-written sets (2026-11-29), scored as CI floors.
+"""The fourth to eighth hand-written sets (2026-11-29), scored as CI floors.
 
 Each was written by a different writer who never read the engine, its lexicons, the
 synthetic templates or the other sets (the headers of the fixtures state their
@@ -8,8 +8,11 @@ conventions), and scored before any rule was changed for it:
   home care, schools, authorities and messy exports: OCR spacing, half-width katakana,
   HL7, FHIR) were then used as **dev sets**: every miss was read and general rules were
   written for them (tests/deid/test_unseen_shapes.py holds those shapes with other values).
-* ``heldout6.txt`` (50 documents, a realistic mix) is **blind**: only its aggregate scores
-  have ever been printed, never a miss.
+* ``heldout7.txt`` (50, a regional hospital's everyday documents) was written later the same
+  day and used as a dev set too, after its first score.
+* ``heldout6.txt`` (50 documents, a realistic mix) and ``heldout8.txt`` (50, a year of a
+  de-identification service's input) are **blind**: only their aggregate scores have ever
+  been printed, never a miss.
 
 Floors sit just under the figures measured on 2026-11-29 (docs/deid.md), so a regression
 fails CI. The issue's target (recall ≥ 0.99) is not met on any of them.
@@ -27,12 +30,14 @@ from jmedllm.deid.evaluate import evaluate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-# (fixture, documents, recall floor, precision floor); measured: 0.9771/0.9844,
-# 0.9551/0.9821, 0.9455/0.9757.
+# (fixture, documents, recall floor, precision floor); measured at the end of the
+# 2026-11-29 session: 0.9794/0.9844, 0.9584/0.9821, 0.9463/0.9757, 0.9743/0.9796, 0.9290/0.9880.
 SETS = [
     ("heldout4.txt", 60, 0.97, 0.975),
-    ("heldout5.txt", 60, 0.945, 0.975),
+    ("heldout5.txt", 60, 0.95, 0.975),
     ("heldout6.txt", 50, 0.94, 0.97),
+    ("heldout7.txt", 50, 0.965, 0.975),
+    ("heldout8.txt", 50, 0.92, 0.98),
 ]
 
 
