@@ -298,8 +298,9 @@ _MONTH_PART = re.compile(r"月(?:上旬|中旬|下旬|初旬|末(?![梢端]))")
 _MONTH_NUMBER_BEFORE = re.compile(r"(?<![0-9])(?:1[0-2]|[1-9])$")
 # A month alone: one or two digits (no year, day or duration around it), then 月, and no
 # word that makes it a count (3月齢, 6月間) or part of a longer date (find_dates has those).
+# (The look-behind comes after the first digit, so that the scan skips ahead to digits.)
 _BARE_MONTH = re.compile(
-    r"(?<![0-9年./\-〜~])(?:1[0-2]|[1-9])月(?:第[1-5]週|第[1-5][月火水木金土日]曜日?)?"
+    r"[1-9](?<![0-9年./\-〜~][1-9])(?:(?<=1)[0-2])?月(?:第[1-5]週|第[1-5][月火水木金土日]曜日?)?"
     r"(?![0-9齢間目毎ごおぶ〜~])"
 )
 # ... and a day after a relative month (同月15日, 翌月3日): the day only. One scan finds both;

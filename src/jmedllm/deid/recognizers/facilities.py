@@ -267,12 +267,20 @@ _HOUSE_NUMBER_AFTER = re.compile(r"[東西南北]?[0-9]{1,4}(?:-[0-9]{1,4}){1,3}
 _MUNICIPALITY = re.compile(f"[{KANJI}]{{1,5}}[市区町村郡]")
 # A clinic named in kana before a department or a clinic word, the kana standing alone
 # (not the end of a longer kana phrase: すぐ内科, いつもの内科 are stop or relational words).
-_KANA_CLINIC = re.compile(
-    "(?<![\u3041-\u3096ー])(?P<name>(?![のにをはがでともへやご])[\u3041-\u3096ー]{3,10})(?<![のにをはがでともへや])"
+# Found from the department word (a trie of literals, so the scan skips ahead), then the
+# kana before it is read back.
+_CLINIC_WORD = re.compile(
     "(?:駅前|中央|本町)?"
-    "(?:内科|外科|眼科|皮膚科|耳鼻咽喉科|耳鼻科|泌尿器科|胃腸科|小児科|整形外科|歯科|産婦人科|婦人科|"
-    "精神科|心療内科|脳神経外科|循環器内科|消化器内科|形成外科|リウマチ科|クリニック|医院|診療所|薬局)"
-    "(?:医院|クリニック|診療所)?"
+    + words_regex(
+        _words(
+            "内科 外科 眼科 皮膚科 耳鼻咽喉科 耳鼻科 泌尿器科 胃腸科 小児科 整形外科 歯科 産婦人科 婦人科 "
+            "精神科 心療内科 脳神経外科 循環器内科 消化器内科 形成外科 リウマチ科 クリニック 医院 診療所 薬局"
+        )
+    )
+    + "(?:医院|クリニック|診療所)?"
+)
+_KANA_BEFORE_CLINIC = re.compile(
+    "(?<![\u3041-\u3096ー])(?P<name>(?![のにをはがでともへやご])[\u3041-\u3096ー]{3,10})(?<![のにをはがでともへや])\\Z"
 )
 _LEADING_PARTICLE = re.compile("より|から|まで|にて|では|には|で|に|は|を|が|へ|と|も")
 # Kana words that stand before a department without naming a clinic (あした内科に行く).
@@ -284,10 +292,10 @@ _NOT_CLINIC_KANA = frozenset(
 # A municipal or prefectural institution: 川崎市立はるひ野小学校, 横浜市立みなと中学校 (found
 # from 立, then the municipality before it is read back).
 _PUBLIC_INSTITUTION = re.compile(
-    f"(?:[{KANJI}]{{0,5}}(?<![都道府県市区町村])[都道府県市区町村])立"
-    f"(?!の)[\\u3041-\\u3096{KATAKANA}{KANJI}]{{2,12}}?"
+    f"[都道府県市区町村]立(?!の)[\\u3041-\\u3096{KATAKANA}{KANJI}]{{2,12}}?"
     "(?:小学校|中学校|高等学校|高校|中等教育学校|義務教育学校|特別支援学校|幼稚園|保育園|保育所|こども園|病院|医療センター)"
 )
+_MUNICIPALITY_BEFORE = re.compile(f"[{KANJI}]{{1,5}}\\Z")
 # A room number at the head of a roster line, before a person with an honorific or an age
 # in brackets: ・601 九十九 寅吉（88）, ※605 肝付 様.
 _ROSTER_ROOM = re.compile(
@@ -387,9 +395,12 @@ class FacilityRecognizer(Recognizer):
                 if before and before.start() < m.start():
                     bed = None if ward else _BED_AFTER.match(text, m.end())
                     found.add((before.start(), bed.end() if bed else m.end(), 0.8))
-        for m in _KANA_CLINIC.finditer(text):
+        for word in _CLINIC_WORD.finditer(text):
             # しまうち内科医院, かまた眼科, おこのぎ胃腸科: a clinic named in kana (MeCab cuts
             # such names into particles and adverbs, so the walk above cannot read them)
+            m = _KANA_BEFORE_CLINIC.search(text, max(0, word.start() - 10), word.start())
+            if m is None:
+                continue
             start, name = m.start(), m.group("name")
             if start and _WORD_CHAR.match(text, start - 1):
                 # 2019年より|つちうら駅前内科: a particle glued to the word before is not the name's
@@ -403,9 +414,11 @@ class FacilityRecognizer(Recognizer):
                 and name not in _NOT_CLINIC_KANA
                 and not _NOT_KANA_NAME.search(name)
             ):
-                found.add((start, m.end(), 0.75))
+                found.add((start, word.end(), 0.75))
         if "立" in text:  # 川崎市立はるひ野小学校: a public institution, whatever MeCab cuts
-            found.update((m.start(), m.end(), 0.85) for m in _PUBLIC_INSTITUTION.finditer(text))
+            for m in _PUBLIC_INSTITUTION.finditer(text):
+                head = _MUNICIPALITY_BEFORE.search(text, max(0, m.start() - 5), m.start())
+                found.add((head.start() if head else m.start(), m.end(), 0.85))  # 川崎|市立…
         if "救急" in text:  # 住之江救急1, 首里救急: an ambulance unit named after its station
             for m in _AMBULANCE.finditer(text):
                 if m.group("place") not in _AMBULANCE_GENERIC:
