@@ -270,8 +270,7 @@ _MUNICIPALITY = re.compile(f"[{KANJI}]{{1,5}}[市区町村郡]")
 # Found from the department word (a trie of literals, so the scan skips ahead), then the
 # kana before it is read back.
 _CLINIC_WORD = re.compile(
-    "(?:駅前|中央|本町)?"
-    + words_regex(
+    words_regex(
         _words(
             "内科 外科 眼科 皮膚科 耳鼻咽喉科 耳鼻科 泌尿器科 胃腸科 小児科 整形外科 歯科 産婦人科 婦人科 "
             "精神科 心療内科 脳神経外科 循環器内科 消化器内科 形成外科 リウマチ科 クリニック 医院 診療所 薬局"
@@ -280,7 +279,8 @@ _CLINIC_WORD = re.compile(
     + "(?:医院|クリニック|診療所)?"
 )
 _KANA_BEFORE_CLINIC = re.compile(
-    "(?<![\u3041-\u3096ー])(?P<name>(?![のにをはがでともへやご])[\u3041-\u3096ー]{3,10})(?<![のにをはがでともへや])\\Z"
+    "(?<![\u3041-\u3096ー])(?P<name>(?![のにをはがでともへやご])[\u3041-\u3096ー]{3,10})(?<![のにをはがでともへや])"
+    "(?:駅前|中央|本町)?\\Z"
 )
 _LEADING_PARTICLE = re.compile("より|から|まで|にて|では|には|で|に|は|を|が|へ|と|も")
 # Kana words that stand before a department without naming a clinic (あした内科に行く).
@@ -398,7 +398,7 @@ class FacilityRecognizer(Recognizer):
         for word in _CLINIC_WORD.finditer(text):
             # しまうち内科医院, かまた眼科, おこのぎ胃腸科: a clinic named in kana (MeCab cuts
             # such names into particles and adverbs, so the walk above cannot read them)
-            m = _KANA_BEFORE_CLINIC.search(text, max(0, word.start() - 10), word.start())
+            m = _KANA_BEFORE_CLINIC.search(text, max(0, word.start() - 12), word.start())
             if m is None:
                 continue
             start, name = m.start(), m.group("name")
