@@ -69,7 +69,10 @@ _SLOT_END = re.compile(r" ?(?:[、,)）/／\n]|$)| (?! )|より|から|へ|が|�
 _NOT_NAME_NOUNS = frozenset({"サ変可能", "形状詞可能", "副詞可能", "助数詞可能", "サ変形状詞可能"})
 # Ordinary words that fill a role's slot in notes (医師 不在、, 看護師 全員、).
 _NOT_IN_SLOT = frozenset(
-    _words("不在 全員 各位 一同 複数 数名 以外 本人 家族 御中 宛 同席 未定 なし 担当 当番 休み")
+    _words(
+        "不在 全員 各位 一同 複数 数名 以外 本人 家族 御中 宛 同席 未定 なし 担当 当番 休み "
+        "侍史 御侍史 机下 御机下 初診 再診 許可 不明 調整中 確認中 同上"
+    )
 )
 _FWD_SKIP = re.compile(r"\.? *(?::|の|\()? *(?:(?:Dr|DR|Mr|Mrs|Ms|Miss|Prof)\.? ?)?")
 _FWD_SKIP_FIRST = frozenset(".:の( DMP")  # the characters a non-empty _FWD_SKIP match starts with
