@@ -124,7 +124,9 @@ _CONTEXT_BEFORE = re.compile(
 )
 # Compact 20230401 / 19450312: a date only where a date label stands just before it, or
 # 生/生まれ right after it; elsewhere eight digits are as likely an ID or a count.
-_COMPACT = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
+# YYYYMMDD with a plausible year, month and day: the core of every compact date below.
+_YMD = r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+_COMPACT = re.compile(_YMD)
 _COMPACT_AFTER = re.compile(r"生|出生")
 _COMPACT_BEFORE_WORDS = re.compile(rf"(?:{_DATE_WORDS}|DOB|[Dd]ate|[Bb]irth|生)日?[ :]*$|日[ :]*$")
 _CONTEXT_AFTER = re.compile(
@@ -498,14 +500,10 @@ _KANJI_ERA_DOTTED = re.compile(
     r"(?:明治|大正|昭和|平成|令和|明|大|昭|平|令)(?:元|[0-9]{1,2})[./](?:1[0-2]|0?[1-9])[./](?:3[01]|[12][0-9]|0?[1-9])(?![0-9])"
 )
 # Timestamps of exports and messages: 20240716093512, 202407160610 (a date, then a time).
-_TIMESTAMP = re.compile(
-    r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9])?(?![0-9])"
-)
+_TIMESTAMP = re.compile(_YMD + r"(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9])?(?![0-9])")
 # An eight-digit date between the separators of a record or a file name: |19520227|,
 # IMG_20240701_0805.jpg, schedule_20250303.csv.
-_COMPACT_FIELD = re.compile(
-    r"[|_^~](?P<d>(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))(?=[|_^~.]|$)"
-)
+_COMPACT_FIELD = re.compile(rf"[|_^~](?P<d>{_YMD})(?=[|_^~.]|$)")
 # A year after an English preposition: "in 2017", "since 2021" (found from the letter before
 # the space, so that the scan skips ahead on a character set; the word is checked in Python).
 _EN_YEAR = re.compile(r"[a-zA-Z] (?P<y>(?:19|20)[0-9]{2})(?![0-9])")

@@ -68,9 +68,7 @@ _FHIR_KEYS = {
     "postalCode": "POSTAL_CODE",
     "birthDate": "DATE",
 }
-_FHIR_FIELD = re.compile(
-    r'"(?P<key>family|given|line|city|district|postalCode|birthDate)"\s*:\s*(?P<value>\[[^\]]*\]|"[^"\n]*")'
-)
+_FHIR_FIELD = re.compile(r'"(?P<key>' + "|".join(_FHIR_KEYS) + r')"\s*:\s*(?P<value>\[[^\]]*\]|"[^"\n]*")')
 _FHIR_STRING = re.compile(r'"(?P<s>[^"\n]+)"')
 _FHIR_PATIENT_REF = re.compile(r'"reference"\s*:\s*"Patient/(?P<id>[^"\n]+)"')
 
