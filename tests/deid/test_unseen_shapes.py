@@ -108,6 +108,24 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
             "0587-11-2233（自宅）／090-1111-2222（携帯）",
             [("PHONE", "0587-11-2233"), ("PHONE", "090-1111-2222")],
         ),
+        # a ward named by its function, a floor and a bed code before or after the room
+        ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
+        ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
+        ("本日入院（腎臓内科病棟 5A-07）", [("FACILITY", "腎臓内科病棟 5A-07")]),
+        ("他病棟 302号室から転棟", [("FACILITY", "302号室")]),  # not 他病棟
+        # a branch named alone, an office, and the kana name of a clinic after a particle
+        ("職場：いずみ信用金庫 本店", [("FACILITY", "いずみ信用金庫 本店")]),
+        ("勤務先：株式会社カナメ総研 梅田オフィス", [("FACILITY", "株式会社カナメ総研 梅田オフィス")]),
+        ("紹介元：のぞみが丘小児科（担当 槙 医師）", [("FACILITY", "のぞみが丘小児科")]),
+        # company and place words without 株式会社: a landscaper, a food maker, a shrine
+        (
+            "自営（柚木造園）、妻は遠野フーズ 第三工場勤務",
+            [("FACILITY", "柚木造園"), ("FACILITY", "遠野フーズ 第三工場")],
+        ),
+        (
+            "毎朝 八雲神社まで散歩。会場：八幡交流センター",
+            [("FACILITY", "八雲神社"), ("FACILITY", "八幡交流センター")],
+        ),
     ],
 )
 def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]) -> None:
@@ -141,6 +159,9 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "デイサービス 利用の有無",  # a phrase after a facility kind
         "排便 3/7、主食 8/10",  # amounts of a meal or a stool chart
         "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ ﾂﾏ ﾆ ﾜﾀｽ ｺﾄ",  # a katakana printout: every pair looks like a name
+        "現病棟 5階へ転棟、同病棟内で",  # wards named relative to the patient
+        "妊娠について産婦人科に相談、症状があるため眼科へ",  # a clause before a department
+        "神社に参拝、地域の交流センターで",  # place words with no name before them
     ],
 )
 def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:

@@ -93,11 +93,15 @@ _HOSPITAL_END = re.compile("(?:" + words_regex(_STRONG - _DEPARTMENTS) + ")\\Z")
 _BRANCH = re.compile(
     "(?:"
     + words_regex(
-        _words("店 支店 分院 営業所 出張所 本店 支所 分所 分室 分署 消防署 号店 支部 工場 営業部 本社")
+        _words(
+            "店 支店 分院 営業所 出張所 本店 支所 分所 分室 分署 消防署 号店 支部 工場 営業部 本社 オフィス"
+        )
     )
     + ")\\Z"
 )
-_BRANCH_TAIL = re.compile("[店院所室署部場社]")  # the last characters of the branch words
+_BRANCH_TAIL = re.compile("[店院所室署部場社ス]")  # the last characters of the branch words
+# Branch words that name the branch alone (山梨中央信用組合 本店), with nothing before them.
+_BRANCH_ALONE = frozenset(_words("本店 本院"))
 # Words a branch name may hold although they stop a facility name (本町通店).
 _BRANCH_OK = frozenset(_words("通 通り 駅前 前"))
 # What follows a company name without belonging to it: (株)ABC勤務, 渡辺印刷 is a name.
@@ -158,6 +162,17 @@ _WARD_BEFORE = re.compile(
     r"|[東西南北中]\d{0,2}|第?\d{1,2}[東西南北ABCD]?|[A-D]\d{0,2})\Z"
 )
 _ROOM_BEFORE = re.compile(r"(?<![0-9])\d{2,4}\Z")
+# What may stand before a room: a ward named by its function and a floor (回復期リハ病棟 2F
+# 206号室, 血液内科病棟 1012号室, 3階 307号室), each followed by a space or not.
+_WARD_NAME = re.compile(f"[{KANJI}{KATAKANA}]{{1,10}}\\Z")
+_WARD_AHEAD = re.compile(
+    f"(?:(?:(?<![{KANJI}{KATAKANA}])(?![現他同各当別前元全一])[{KANJI}{KATAKANA}]{{1,10}}病棟|(?<![0-9])[0-9]{{1,2}}(?:階|F)) ?)+\\Z"
+)
+# A floor before a unit or room of a home (2階 さくらユニット 205号室, 2F 東棟).
+_FLOOR_BEFORE = re.compile(r"(?<![0-9])[0-9]{1,2}(?:階|F) \Z")
+_UNIT_WORD = re.compile("ユニット|棟|号室")
+# A bed code after a ward: 3B-12, 8北-801, 3B.
+_WARD_CODE = re.compile(r" ?[0-9]{1,2}(?:[A-Z東西南北]-?[0-9]{1,3}|-[0-9]{1,3}|[A-Z])(?![0-9A-Za-z])")
 _BED_AFTER = re.compile(r" ?(?:\d{1,2}番?床|\d{1,2}番ベッド|ベッド ?\d{1,2}番?)")
 _KATA_WORD = re.compile(f"[{KATAKANA}]+")
 _ALNUM = re.compile("[A-Za-z0-9&]+")
@@ -212,7 +227,7 @@ _KANA_NAME_GLUED = re.compile(
 )
 # Verb and auxiliary endings: kana after a kind that is a clause (ショートステイしている).
 _VERBAL_KANA = re.compile(
-    "して|する|した|され|させ|てい|だっ|たい|ため|こと|よう|から|まで|など|ので|けど|れる|られ|より|にて"
+    "して|する|した|され|させ|てい|だっ|たい|ため|こと|よう|から|まで|など|ので|けど|れる|られ|より|にて|ついて|おいて"
 )
 # Kana that is a sentence, not a name (デイサービス ありがとうございました).
 _NOT_KANA_NAME = re.compile(
@@ -279,10 +294,12 @@ _CLINIC_WORD = re.compile(
     + "(?:医院|クリニック|診療所)?"
 )
 _KANA_BEFORE_CLINIC = re.compile(
-    "(?<![\u3041-\u3096ー])(?P<name>(?![のにをはがでともへやご])[\u3041-\u3096ー]{3,10})(?<![のにをはがでともへや])"
+    "(?<![\u3041-\u3096ー])(?P<name>(?![ご])[\u3041-\u3096ー]{3,12})(?<![のにをはがでともへや])"
     "(?:駅前|中央|本町)?\\Z"
 )
-_LEADING_PARTICLE = re.compile("より|から|まで|にて|では|には|で|に|は|を|が|へ|と|も")
+_LEADING_PARTICLE = re.compile("より|から|まで|にて|では|には|で|に|は|を|が|へ|と|も|の")
+# After a one-kana particle at a boundary, kana that make it a clause rather than a name.
+_HIRA_PARTICLE_SECOND = frozenset("ちもみ")
 # Kana words that stand before a department without naming a clinic (あした内科に行く).
 _NOT_CLINIC_KANA = frozenset(
     _words(
@@ -394,7 +411,15 @@ class FacilityRecognizer(Recognizer):
                 )
                 if before and before.start() < m.start():
                     bed = None if ward else _BED_AFTER.match(text, m.end())
-                    found.add((before.start(), bed.end() if bed else m.end(), 0.8))
+                    begin = before.start()
+                    if not ward:  # 回復期リハ病棟 2F 206号室: the ward and floor named before the room
+                        ahead = _WARD_AHEAD.search(text, max(0, begin - 24), begin)
+                        begin = ahead.start() if ahead else begin
+                    found.add((begin, bed.end() if bed else m.end(), 0.8))
+                elif ward and (code := _WARD_CODE.match(text, m.end())):
+                    # 小児病棟 3B-12: a bed code after a ward named by its function
+                    head = _WARD_NAME.search(text, max(0, m.start() - 10), m.start())
+                    found.add((head.start() if head else m.start(), code.end(), 0.75))
         for word in _CLINIC_WORD.finditer(text):
             # しまうち内科医院, かまた眼科, おこのぎ胃腸科: a clinic named in kana (MeCab cuts
             # such names into particles and adverbs, so the walk above cannot read them)
@@ -402,17 +427,20 @@ class FacilityRecognizer(Recognizer):
             if m is None:
                 continue
             start, name = m.start(), m.group("name")
-            if start and _WORD_CHAR.match(text, start - 1):
-                # 2019年より|つちうら駅前内科: a particle glued to the word before is not the name's
-                lead = _LEADING_PARTICLE.match(name)
-                if lead is not None:
-                    start, name = start + lead.end(), name[lead.end() :]
+            lead = _LEADING_PARTICLE.match(name)
+            if lead is not None and start and _WORD_CHAR.match(text, start - 1):
+                # 2019年より|つちうら駅前内科, お薬は|ふない薬局: a particle glued to the word
+                # before is not the name's
+                start, name = start + lead.end(), name[lead.end() :]
+            elif lead is not None and lead.end() == 1 and name[1] in _HIRA_PARTICLE_SECOND:
+                continue  # 、のちに内科: a clause, not a name (のっぽろ, はなみずき are names)
             if (
                 len(name) >= 3
                 and name not in _STOP
                 and name.removesuffix("の") not in _RELATIONAL
                 and name not in _NOT_CLINIC_KANA
                 and not _NOT_KANA_NAME.search(name)
+                and not _VERBAL_KANA.search(name)
             ):
                 found.add((start, word.end(), 0.75))
         if "立" in text:  # 川崎市立はるひ野小学校: a public institution, whatever MeCab cuts
@@ -438,6 +466,9 @@ class FacilityRecognizer(Recognizer):
                 # 在宅診療所 市原市五井中央東|1-15-3, 流山市おおたかの森|南1-5-1: a municipality
                 # that runs on into a house number is an address; the facility ends before it
                 e = city.start() - (text[city.start() - 1 : city.start()] == " ")
+            if s and text[s - 1] == " " and _UNIT_WORD.search(text, s, e):
+                floor = _FLOOR_BEFORE.search(text, max(0, s - 5), s)  # 2階 さくらユニット 205号室
+                s = floor.start() if floor else s
             if e > s:
                 spans.append(Span(s, e, "FACILITY", score))
         return spans
@@ -842,7 +873,7 @@ def _branch_end(context: TextContext, end: int) -> int:
         ):
             break
         m = _BRANCH.search(text, tokens.starts[i], tokens.ends[j])
-        if m and m.start() > tokens.starts[i]:
+        if m and (m.start() > tokens.starts[i] or m.group() in _BRANCH_ALONE):
             return tokens.ends[j]
     return end
 
