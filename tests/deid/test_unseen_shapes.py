@@ -108,6 +108,19 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
             "0587-11-2233（自宅）／090-1111-2222（携帯）",
             [("PHONE", "0587-11-2233"), ("PHONE", "090-1111-2222")],
         ),
+        # a name after a staff title the role lexicon lacks, known by its last character
+        ("相談：臨床心理室長 雲雀 透、同席", [("PERSON", "雲雀 透")]),
+        ("会計課 鴫原 へ連絡済", [("PERSON", "鴫原")]),
+        # ケ between kanji is ヶ (UniDic then knows the surname), and kana given names
+        ("家族：妻 駒ケ嶺 サヨ（同居）", [("PERSON", "駒ケ嶺 サヨ")]),
+        ("・302号室　我妻 ふみ子 様", [("PERSON", "我妻 ふみ子")]),
+        ("１ 氏名 大豆生田 はな　女", [("PERSON", "大豆生田 はな")]),
+        ("山田 から連絡、田中 とも話した", [("PERSON", "山田"), ("PERSON", "田中")]),  # not 山田 から
+        # a katakana-only printout: its labels, relations, address and card numbers in katakana
+        ("ｼﾒｲ:ｺﾞﾝﾀﾞ ﾏｻｵ  ｾｲﾍﾞﾂ:M", [("PERSON", "ｺﾞﾝﾀﾞ ﾏｻｵ")]),
+        ("ｺﾒﾝﾄ:ﾂﾏ ｺﾞﾝﾀﾞ ﾊﾅｺ ﾄﾞｳｺｳ.", [("PERSON", "ｺﾞﾝﾀﾞ ﾊﾅｺ")]),
+        ("ｼﾞｭｳｼｮ:ﾁﾊﾞｼ ﾐﾄﾞﾘｸ ｵｹﾄﾞ 3-4-5", [("ADDRESS", "ﾁﾊﾞｼ ﾐﾄﾞﾘｸ ｵｹﾄﾞ 3-4-5")]),
+        ("ｷｺﾞｳ:7710  ﾊﾞﾝｺﾞｳ:2468", [("INSURANCE_ID", "7710"), ("INSURANCE_ID", "2468")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -162,6 +175,8 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "現病棟 5階へ転棟、同病棟内で",  # wards named relative to the patient
         "妊娠について産婦人科に相談、症状があるため眼科へ",  # a clause before a department
         "神社に参拝、地域の交流センターで",  # place words with no name before them
+        "高齢者 夫婦で来院、院長 回診",  # a plain noun after a role-like word
+        "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ、ﾀﾝﾄｳ ﾅｼ",  # katakana labels with no name after them
     ],
 )
 def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:

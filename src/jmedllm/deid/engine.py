@@ -9,6 +9,7 @@ the exact original characters.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
@@ -19,6 +20,7 @@ from jmedllm.core.records import Span
 from jmedllm.deid import protect
 from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 from jmedllm.deid.config import DeidConfig
+from jmedllm.deid.morphology import KANJI
 
 __all__ = ["MERGEABLE_LABELS", "PhiAnalyzer", "merge_adjacent", "resolve_overlaps"]
 
@@ -32,6 +34,7 @@ def _katakana(char: str) -> bool:
 
 
 _NAME_LIKE = frozenset({"PERSON", "FACILITY", "ADDRESS"})
+_KE_BETWEEN_KANJI = re.compile(f"(?<=[{KANJI}])ケ(?=[{KANJI}])")
 
 
 class PhiAnalyzer:
@@ -86,6 +89,11 @@ class PhiAnalyzer:
         a frozen, validated dataclass costs about a microsecond to build, and the rules
         find several candidates per identifier (overlaps, parts merged later).
         """
+        if "ケ" in normalized:
+            # 駒ケ嶺, 一ケ谷: a full-size ケ between kanji is the small ヶ UniDic and the name
+            # lexicons spell (駒ヶ嶺 is a surname to UniDic, 駒|ケ|嶺 three nouns); one
+            # character for one, so every offset stays valid.
+            normalized = _KE_BETWEEN_KANJI.sub("ヶ", normalized)
         context = TextContext(normalized, options=self.config.options)
         found: list[_Raw] = []
         wanted, min_score = self._wanted, self.config.min_score

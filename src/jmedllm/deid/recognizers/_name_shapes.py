@@ -10,6 +10,8 @@ Records written by other hands show names with no such cue whose *shape* vouches
   standing among Japanese with a lexicon name among their words; katakana Japanese names
   whose surname or given name is a lexicon name's reading (ｺﾞﾝﾀﾞ ｼｹﾞﾙ);
 * the speaker of a chat line after its time (06:12 ゆき🌸:);
+* a name after a staff title the role lexicon lacks, known by its last character and a
+  space (臨床遺伝専門医 雪見 透, 医療安全管理室長 神楽 岳);
 * the rest of a given name after a found surname (金 容洙, 林 ともか), and a surname before a
   katakana given name found alone (浜 ジョージ).
 
@@ -45,8 +47,10 @@ __all__ = [
     "chat_speakers",
     "given_tails",
     "initials",
+    "katakana_cued",
     "katakana_japanese",
     "latin_in_japanese",
+    "role_tails",
     "surname_heads",
     "vietnamese_names",
     "vouched_by_latin",
@@ -81,6 +85,26 @@ _NOT_INITIALS = frozenset(
         "Ph.D. T.B. V.S. O.T. P.T. S.T. I.D. O.K. A.S. A.M.A. B.I.D. T.I.D. Q.I.D. N.P.O."
     )
 )
+
+
+# A title the role lexicon lacks, recognised by its last character (医療安全管理室長,
+# 臨床遺伝専門医, 事業所管理者, 会計課), then a space and a kanji or katakana word.
+_ROLE_TAIL = re.compile(f"(?<=[{KANJI}]{{2}})[医長者員士師課係] (?=[{KANJI}{KATAKANA}])")
+_ROLE_HEAD = re.compile(f"[{KANJI}]{{2,9}}\\Z")
+
+
+def role_tails(scan: _Scan) -> Iterator[tuple[int, int, float]]:
+    """Names after a title that ends like a role (…医, …長, …者, …員, …士, …師, …課, …係) and
+    a space. Only a lexicon name or a surname vouched by a given name is taken: the title
+    is no cue word, so a plain noun in its slot (高齢者 夫婦, 院長 回診) is no name."""
+    text = scan.text
+    for m in _ROLE_TAIL.finditer(text):
+        role = _ROLE_HEAD.search(text, max(0, m.end() - 11), m.end() - 1)
+        if role is None or role.group() in _CUE_WORDS:
+            continue  # a cue word of the lexicons: the cue rules read its slot
+        hit = scan.after_cue(m.end() - 1, level=1, slot=False)
+        if hit is not None:
+            yield hit
 
 
 def initials(text: str) -> Iterator[tuple[int, int, float]]:
@@ -193,6 +217,45 @@ def katakana_japanese(scan: _Scan) -> Iterator[tuple[int, int, float]]:
         yield a.start(), b.end(), 0.8
 
 
+# Labels, relations and roles as a katakana-only printout writes them (ｼﾒｲ:, ﾂﾏ, ﾀﾝﾄｳ):
+# after one, a katakana word that is a lexicon name's reading is a name, and so is the word
+# paired with it, although every pair in such a line looks like a name.
+_KATAKANA_CUE = re.compile(
+    "(?<!["
+    + KATAKANA
+    + "])(?:"
+    + "|".join(
+        _words(
+            "シメイ カンジャメイ カンジャシメイ ヒホケンシャメイ リヨウシャメイ ツマ オット チョウナン "
+            "チョウジョ ジナン ジジョ ハハ チチ ムスメ ムスコ タントウ タントウシャ シュジイ"
+        )
+    )
+    + f")(?: ?: ?| )(?=[{KATAKANA}])"
+)
+
+
+def katakana_cued(scan: _Scan) -> Iterator[tuple[int, int, float]]:
+    """A katakana name after a katakana label or relation (ｼﾒｲ:ｺﾞﾝﾀﾞ ｼｹﾞﾙ, ﾂﾏ ｺﾞﾝﾀﾞ ﾐﾁｺ,
+    ﾀﾝﾄｳ ｲｼｸﾞﾛ): one word known as a name's reading vouches for one or two words."""
+    text, lex = scan.text, scan.lex
+    for m in _KATAKANA_CUE.finditer(text):
+        first = _KATAKANA_RUN.match(text, m.end())
+        if first is None or first.group() in _KATA_STOP:
+            continue
+        second = (
+            _KATAKANA_RUN.match(text, first.end() + 1) if text[first.end() : first.end() + 1] == " " else None
+        )
+        sei, mei = first.group(), second.group() if second else ""
+        if (
+            second is not None
+            and (sei in lex.kana_surnames or mei in lex.kana_given)
+            and mei not in _KATA_STOP
+        ):
+            yield first.start(), second.end(), 0.8
+        elif sei in lex.kana_surnames or sei in lex.kana_given:
+            yield first.start(), first.end(), 0.75
+
+
 # Katakana words that follow or precede a name reading without being a name: facility and
 # product words (ヤマダ クリニック, サトウ キビ). UniDic knows many real name readings as words
 # too (ゴンダ), so its dictionary cannot decide.
@@ -301,6 +364,8 @@ def bracketed_forms(text: str, spans: set[tuple[int, int, float]]) -> Iterator[t
 _TAIL_END = r"(?=[\s、。,.()/:」】]|$|様|さん|さま|君|くん|ちゃん|先生|氏|殿|医師|看護師)"
 _GIVEN_TAIL = re.compile(
     f"[{KANJI}]{{1,3}}?{_TAIL_END}|[{HIRAGANA}]{{3,5}}?{_TAIL_END}|[{KATAKANA}]{{2,6}}?{_TAIL_END}"
+    f"|[{HIRAGANA}]{{1,3}}[子江代枝美恵乃]{_TAIL_END}"  # とよ子, きみ江: kana with a name kanji
+    f"|[{HIRAGANA}]{{2}}{_TAIL_END}"  # うめ, とめ: checked against the kana given names
 )
 _NOT_TAIL_START = frozenset("様氏殿君")
 _SURNAME_HEAD = re.compile(f"(?:^|(?<=[\\s:(、]))([{KANJI}]{{1,3}}) \\Z")
@@ -330,6 +395,13 @@ def surname_heads(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[t
             yield head.start(1), end, score
 
 
+def _to_katakana(word: str) -> str:
+    return word.translate(_HIRA_TO_KATA)
+
+
+_HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
+
+
 def given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
     """The rest of a given name after a found surname (see the comment above)."""
     text = scan.text
@@ -353,6 +425,10 @@ def given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tup
             and text[tail.end() + 2 : tail.end() + 3] in (" ", "")
         ):
             continue  # "様 と 説 得": text spaced one character at a time (OCR)
+        if len(word) == 2 and "\u3041" <= word[1] <= "\u3096":
+            k = scan.starting_at(tail.start())
+            if _to_katakana(word) not in scan.lex.kana_given or (k >= 0 and scan.tokens.pos[k][0] != "名詞"):
+                continue  # two hiragana: only a known given name that is no particle (うめ, not から)
         if word[0] in _NOT_TAIL_START or word in _CUE_WORDS or word in _STOP or word in _DEPARTMENT_CUES:
             continue
         i, j = scan.starting_at(tail.start()), scan.ending_at(tail.end())

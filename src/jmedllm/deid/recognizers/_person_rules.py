@@ -499,10 +499,10 @@ class _Scan:
             return None
         return m.end()
 
-    def full_name_at(self, pos: int) -> tuple[int, int] | None:
+    def full_name_at(self, pos: int, strong: bool = False) -> tuple[int, int] | None:
         """A kanji word of 1–4 characters, one or two spaces and a given name (廿日出 拓海,
         雲母 晴美, 七戸 キヨノ): the given name vouches for a surname nobody knows. A kana given
-        name needs a known surname."""
+        name needs a known surname, or a ``strong`` cue before (氏名 大豆生田 うめ)."""
         text = self.text
         m = _KANJI_WORD.match(text, pos)
         if m is None or m.end() - pos > 4 or m.group() in _STOP or m.group() in _CUE_WORDS:
@@ -514,6 +514,8 @@ class _Scan:
         if end is None and self.is_surname(pos, m.end()):
             g = gap.end()
             end = self.kana_given(g, backward=False) or self.kana_given_loose(g) or self.one_kanji_given(g)
+        elif end is None and strong:
+            end = self.kana_given(gap.end(), backward=False)
         return (pos, end) if end else None
 
     def one_kanji_given(self, pos: int) -> int | None:
@@ -652,7 +654,7 @@ class _Scan:
                 name = loose  # 院長 金 さくら: the given name vouches for the surname
             elif spaced:
                 name = self._slot_word(pos)  # 機関員 大網）, 主治医 鴨脚より: a role, a space, a word
-        if name is None and (full := self.full_name_at(pos)):
+        if name is None and (full := self.full_name_at(pos, strong=level == 0)):
             return full[0], full[1], 0.85  # 担当医 廿日出 拓海: the given name vouches
         if name is None:
             hira = _HIRAGANA_NAME.match(text, pos) if form else None

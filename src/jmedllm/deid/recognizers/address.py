@@ -381,7 +381,22 @@ class AddressRecognizer(Recognizer):
             spans += _romaji_addresses(text)
         if " " in text:
             spans += _street_addresses(text)
+        if "ジュウショ" in text:  # ｼﾞｭｳｼｮ:ｻｲﾀﾏｼ ﾐﾅﾐｸ ﾍﾞｯｼｮ 5-2-14 on a katakana-only printout
+            spans += [
+                Span(m.start("addr"), m.end("addr"), "ADDRESS", 0.8)
+                for m in _KATAKANA_ADDRESS.finditer(text)
+                if _KATAKANA_UNIT.search(m.group("addr")) or any(c.isdigit() for c in m.group("addr"))
+            ]
         return spans
+
+
+# An address after its katakana label on a printout written in half-width katakana only
+# (NFKC makes it full-width): katakana words and house numbers up to a wide gap or line end.
+_KATAKANA_ADDRESS = re.compile(
+    r"(?<![ァ-ヺ])(?:ゲン|シン|ゲンザイ)?ジュウショ ?: ?"
+    r"(?P<addr>[ァ-ヺー]+(?: ?[ァ-ヺー0-9][ァ-ヺー0-9\-]*){0,6})"
+)
+_KATAKANA_UNIT = re.compile(r"(?:シ|ク|チョウ|マチ|ムラ|グン|ケン|チョウメ|バンチ)(?: |$)")
 
 
 # --- addresses in romaji --------------------------------------------------------------------

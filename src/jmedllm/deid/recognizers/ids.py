@@ -276,8 +276,12 @@ _EN_INSURANCE = re.compile(
     r"(?:Policy|Member(?:ship)?|Insurance|Insured|Subscriber|Group|Medicare|Medicaid|Health [Ii]nsurance)"
     r"(?: ?(?:[Nn]umber|[Nn]o\.?|#|ID))?[ ]?[:#]?[ ]?(?P<v>[A-Z0-9][A-Za-z0-9]*(?:[\-./][A-Za-z0-9]+){0,4})"
 )
+# 記号・番号・枝番 labelled in katakana on a printout in half-width katakana (NFKC: full-width).
+_KATAKANA_CARD = re.compile(
+    r"(?<![ァ-ヺ])(?:キゴウ|バンゴウ|エダバン) ?: ?(?P<v>[0-9A-Zァ-ヺ][0-9A-Zァ-ヺー\-]{0,11})(?![0-9A-Za-z])"
+)
 # Every label above holds one of these (a cheap test before the full patterns).
-_INSURANCE_GATE = re.compile("番号|保険|記号|枝番|国保|ホケンシャ|コウヒ|ジュキュウシャ")
+_INSURANCE_GATE = re.compile("番号|保険|記号|枝番|国保|ホケンシャ|コウヒ|ジュキュウシャ|キゴウ")
 _BRANCH = re.compile(rf"枝番(?:号)?\)?{_LABEL_SEP}(?P<v>[0-9]{{1,3}})")  # "(枝番)01" too
 _HAS_NON_KANJI = re.compile(r"[0-9A-Za-z\u30a1-\u30fa]")
 
@@ -313,6 +317,12 @@ class InsuranceIdRecognizer(Recognizer):
             spans.append(Span(start, end, "INSURANCE_ID", score))
         if "記号" in text:
             spans += self._symbol_number(text)
+        if "キゴウ" in text:  # ｷｺﾞｳ:4402  ﾊﾞﾝｺﾞｳ:1387  ｴﾀﾞﾊﾞﾝ:00 on a katakana printout
+            spans += [
+                Span(*m.span("v"), "INSURANCE_ID", 0.85)
+                for m in _KATAKANA_CARD.finditer(text)
+                if _free(text, *m.span("v"))
+            ]
         if "枝番" in text:
             taken = {(s.start, s.end) for s in spans}
             for m in _BRANCH.finditer(text):

@@ -65,8 +65,10 @@ from jmedllm.deid.recognizers._name_shapes import (
     chat_speakers,
     given_tails,
     initials,
+    katakana_cued,
     katakana_japanese,
     latin_in_japanese,
+    role_tails,
     surname_heads,
     vietnamese_names,
     vouched_by_latin,
@@ -503,7 +505,9 @@ class PersonRecognizer(Recognizer):
         found.update(vouched_by_latin(text))
         found.update(initials(text))
         found.update(chat_speakers(text))
+        found.update(role_tails(scan))
         found.update(katakana_japanese(scan))
+        found.update(katakana_cued(scan))
         found.update(vietnamese_names(text))
         found.update(_readings(scan, found))
         found.update(bracketed_forms(text, found))
