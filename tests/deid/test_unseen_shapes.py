@@ -121,6 +121,13 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("ｺﾒﾝﾄ:ﾂﾏ ｺﾞﾝﾀﾞ ﾊﾅｺ ﾄﾞｳｺｳ.", [("PERSON", "ｺﾞﾝﾀﾞ ﾊﾅｺ")]),
         ("ｼﾞｭｳｼｮ:ﾁﾊﾞｼ ﾐﾄﾞﾘｸ ｵｹﾄﾞ 3-4-5", [("ADDRESS", "ﾁﾊﾞｼ ﾐﾄﾞﾘｸ ｵｹﾄﾞ 3-4-5")]),
         ("ｷｺﾞｳ:7710  ﾊﾞﾝｺﾞｳ:2468", [("INSURANCE_ID", "7710"), ("INSURANCE_ID", "2468")]),
+        # cities named alone: foreign ones in any script, Japanese ones before a residence word
+        ("両親はダナン在住、兄は Cebu City に", [("ADDRESS", "ダナン"), ("ADDRESS", "Cebu City")]),
+        ("「仙台から離れたくない」と本人", [("ADDRESS", "仙台")]),
+        # a season after a year, a weekday written out, a document's date in brackets
+        ("2019年秋頃から物忘れ", [("DATE", "2019年秋頃")]),
+        ("次回は三月九日火曜日の午前", [("DATE", "三月九日火曜日")]),
+        ("栄養評価報告書（6/18）を添付", [("DATE", "6/18")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -176,6 +183,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "妊娠について産婦人科に相談、症状があるため眼科へ",  # a clause before a department
         "神社に参拝、地域の交流センターで",  # place words with no name before them
         "高齢者 夫婦で来院、院長 回診",  # a plain noun after a role-like word
+        "ローマ字で記入、パリパリした食感、北京料理、仙台銘菓",  # place names inside words
         "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ、ﾀﾝﾄｳ ﾅｼ",  # katakana labels with no name after them
     ],
 )

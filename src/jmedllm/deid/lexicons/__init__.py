@@ -51,6 +51,9 @@ LEXICONS = (
     "corporations",
     "facility_stopwords",
     "facility_generic",
+    # places named alone
+    "japanese_cities",
+    "foreign_places",
     # protected terms
     "eponyms",
 )

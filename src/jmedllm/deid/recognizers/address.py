@@ -23,7 +23,9 @@ are not wards.
 Decisions: a prefecture alone is a quasi-identifier and is reported (score 0.6) only
 with a residence word (在住, 出身 …) or a 住所 label; a 政令指定都市 or ward alone is
 reported at 0.6. The postal-code span includes the ``〒`` mark when there is one, and
-never the word ``郵便番号``; a bare ``NNN-NNNN`` is a postal code after an address label
+never the word ``郵便番号``; a city named alone is reported at 0.6 when it is foreign and
+stands as a word of its own (ハノイ在住, Pokhara), or Japanese and written without 市 before a
+residence or movement word (札幌から, 横浜在住); a bare ``NNN-NNNN`` is a postal code after an address label
 (住所, ご住所, 自宅, 送付先 …) or right before a prefecture or municipality.
 """
 
@@ -34,6 +36,8 @@ from typing import ClassVar
 
 from jmedllm.core.records import Span
 from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
+from jmedllm.deid.lexicons import load_lexicon
+from jmedllm.deid.morphology import words_regex
 
 __all__ = ["PREFECTURES", "AddressRecognizer", "PostalCodeRecognizer"]
 
@@ -381,6 +385,8 @@ class AddressRecognizer(Recognizer):
             spans += _romaji_addresses(text)
         if " " in text:
             spans += _street_addresses(text)
+        covered = [(s.start, s.end) for s in spans]
+        spans += [p for p in _places(text) if not any(a <= p.start and p.end <= b for a, b in covered)]
         if "ジュウショ" in text:  # ｼﾞｭｳｼｮ:ｻｲﾀﾏｼ ﾐﾅﾐｸ ﾍﾞｯｼｮ 5-2-14 on a katakana-only printout
             spans += [
                 Span(m.start("addr"), m.end("addr"), "ADDRESS", 0.8)
@@ -388,6 +394,47 @@ class AddressRecognizer(Recognizer):
                 if _KATAKANA_UNIT.search(m.group("addr")) or any(c.isdigit() for c in m.group("addr"))
             ]
         return spans
+
+
+# Cities named alone (lexicons/foreign_places.txt and japanese_cities.txt).
+_FOREIGN = load_lexicon("foreign_places")
+_JA_SCRIPT = re.compile(f"[{_K}{_KATA}]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+# Each list is one trie of literals (no look-behind first, so the scan skips ahead to the
+# possible first characters); the boundaries are checked for the few matches in Python.
+_FOREIGN_JA = re.compile(words_regex(e for e in _FOREIGN if not e.startswith("=")))
+_FOREIGN_LATIN = re.compile(words_regex(e[1:] for e in _FOREIGN if e.startswith("=")) + "(?: City)?")
+_PLACE_FOLLOW = re.compile(
+    "在住|在勤|出身|出生|生まれ|近郊|郊外|市内|市|在|滞在|赴任|駐在|方面|経由|行き|発|着"
+)
+_JAPANESE_CITY = re.compile(words_regex(load_lexicon("japanese_cities")))
+_CITY_FOLLOW = re.compile(
+    "在住|在勤|出身|から|より|へ|まで|に住|に転居|へ転居|に引っ越|で暮ら|の(?:実家|自宅|病院|施設|墓|家)|近郊|郊外|市内|方面"
+)
+
+
+def _places(text: str) -> list[Span]:
+    """Cities named alone: a foreign city standing as a word of its own (no kanji or kana
+    glued before it, none after it but a residence word: ローマ字, パリパリ, 上海ガニ are no
+    places), or a Japanese city written without 市 with a residence or movement word after
+    it (札幌から, 横浜在住)."""
+    out = []
+    for regex, letter, follow in (
+        (_FOREIGN_JA, _JA_SCRIPT, _PLACE_FOLLOW),
+        (_FOREIGN_LATIN, _LATIN_LETTER, None),
+        (_JAPANESE_CITY, _JA_SCRIPT, _CITY_FOLLOW),
+    ):
+        for m in regex.finditer(text):
+            start, end = m.span()
+            if start and letter.match(text, start - 1):
+                continue
+            if regex is _JAPANESE_CITY:
+                if not follow.match(text, end):  # type: ignore[union-attr]
+                    continue
+            elif letter.match(text, end) and not (follow is not None and follow.match(text, end)):
+                continue
+            out.append(Span(start, end, "ADDRESS", 0.6))
+    return out
 
 
 # An address after its katakana label on a printout written in half-width katakana only

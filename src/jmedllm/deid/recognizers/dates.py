@@ -53,15 +53,17 @@ __all__ = ["AgeRecognizer", "DateRecognizer", "kanji_number"]
 _WEEKDAY = r" ?\((?:(?:月|火|水|木|金|土|日)(?:曜日?)?(?:・祝)?|祝|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.?)\)"
 _TIME = (
     r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2})?(?: ?(?:AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z]))?"
-    r"|時(?!間)(?:\d{1,2}分)?(?:\d{1,2}秒)?))"
+    r"| ?時(?!間)(?:\d{1,2}分)?(?:\d{1,2}秒)?))"
 )
+# A season after a year (2023年夏) and a weekday written out after a day (二月十四日金曜日).
+_SEASON_OR_DAY = r"(?:(?<=年)(?:春|夏|秋|冬)(?![期季休])|(?<=日)[月火水木金土日]曜日?)?"
 # 上旬/中旬/下旬 narrow a year-month to ten days: part of the date expression.
 _TEN_DAYS = "上旬|中旬|下旬|初旬"
 # A time zone after a time (…23:41:07 +0900, …T09:40:00+09:00) and 頃 after a date or a time
 # (令和2年頃, 7:45頃): both belong to the date expression.
 _ZONE = r"(?:(?<=[0-9]) ?[+\-](?:0[0-9]|1[0-4]):?[0-5][0-9](?![0-9])|(?<=[0-9])Z(?![A-Za-z]))?"
 _AFTER_DATE = re.compile(
-    rf"(?:(?<=月)(?:{_TEN_DAYS}|末(?![梢端])))?(?:(?<=旬) ?[〜~] ?(?:{_TEN_DAYS}))?(?:{_WEEKDAY})?{_TIME}?"
+    rf"(?:(?<=月)(?:{_TEN_DAYS}|末(?![梢端])))?(?:(?<=旬) ?[〜~] ?(?:{_TEN_DAYS}))?{_SEASON_OR_DAY}(?:{_WEEKDAY})?{_TIME}?"
     rf"{_ZONE}(?:頃|ごろ)?"
 )
 # The last day of a range whose month is not repeated: 4月1日〜3日.
@@ -200,7 +202,7 @@ _TIME_OF_DAY_AFTER = re.compile(r" ?(?:朝|昼|夕|夜(?!間)|午前|午後|深�
 _LEADING_DATE_WORD = re.compile(r"(?:最終|前回|次回|初回|予約|来局)[\u4e00-\u9fff]{0,4}[ :]*$")
 _DATE_SLOT_BEFORE = re.compile(
     r"(?:[\u4e00-\u9fff\u30a1-\u30fa\u30fcA-Za-z0-9)]:|[】\]【]|^[・\-*]?|[、。]"
-    r"|申し送り|申送り|記録|確認|記入|更新|作成|予約|来局) ?$"
+    r"|申し送り|申送り|記録|確認|記入|更新|作成|予約|来局|済) ?$"
 )
 # Scales whose score may follow a colon or a bracket (MMSE:24/30, MMT(4/5)); any other word
 # there labels a field, and a month/day after a field label is a date (GBS:11/15, 評価(7/13),
@@ -277,6 +279,8 @@ _LAB_VALUE_BEFORE = re.compile(
     r"(?:[A-Za-z][A-Za-z0-9\-]*|[\u30a1-\u30fa\u30fc\u4e00-\u9fff]{1,6})[ :]+[0-9]{1,4}(?:\.[0-9]{1,3})?\($"
 )
 # A month/day standing alone in brackets: "(2/1)"; not a ratio after a stage ("pN1(2/18)").
+# A document before a bracketed month/day: the day it was written (評価報告書(5/22)).
+_DOCUMENT_BEFORE = re.compile(r"(?:書|票|記録|報告|届|通知|サマリー?)\($")
 _BRACKET_BEFORE_BAD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
@@ -413,6 +417,13 @@ def _slashed_is_date(text: str, m: re.Match[str]) -> float:
         return 0.0
     if _WEAK_BEFORE.search(before) or _WEAK_AFTER.match(text, end) or _EN_DATE_LABEL_BEFORE.search(before):
         return 0.7
+    if (
+        start > 0
+        and text[start - 1] == "("
+        and text[end : end + 1] == ")"
+        and _DOCUMENT_BEFORE.search(before)
+    ):
+        return 0.7  # "嚥下評価報告書(5/22)", "同意書(4/3)": the date of a document
     if _SCORE_NEAR.search(before) and not labelled:
         return 0.0  # "筋力低下(4/5)", "疼痛は軽度 7/10"
     if _CLAUSE_HEAD.search(before) and _AFTER_CLAUSE_HEAD.match(text, end):
