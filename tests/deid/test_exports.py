@@ -10,6 +10,7 @@ MESSAGE = (
     "PID|1||5520017^^^MGH^MR||TAKEUCHI^SORA^^^^^L~竹内^空||19600412|M|||港区芝5-1-1^^^^105-0014||03-5555-0101\n"
     "NK1|1|TAKEUCHI^MIKI|SPO^配偶者|港区芝5-1-1|090-5555-0102\n"
     "PV1|1|I|7E^712^01|||||20431^HOSHINO^REN\n"
+    "ORC|RE|ORD-88121|L250102-0042\n"
     "OBX|1|NM|WBC||6.1|10*3/uL|3.3-8.6|N\n"
 )
 
@@ -32,14 +33,18 @@ def test_hl7_fields_by_position() -> None:
         ("PHONE", "03-5555-0101"),
         ("PERSON", "MIKI"),
         ("PHONE", "090-5555-0102"),
-        ("FACILITY", "7E"),
+        ("FACILITY", "7E^712^01"),  # a location is one place
+        ("OTHER_ID", "20431"),  # the doctor's id
         ("PERSON", "HOSHINO"),
         ("PERSON", "REN"),
+        ("OTHER_ID", "M0001"),  # the message control id
+        ("OTHER_ID", "ORD-88121"),  # placer and filler order numbers
+        ("OTHER_ID", "L250102-0042"),
     ]:
         assert item in got, (item, got)
     surfaces = {s for _, s in got}
     # codes, units and results in other fields are clinical content
-    assert not surfaces & {"MGH", "MR", "SPO", "配偶者", "WBC", "6.1", "ORU", "R01", "L", "20431"}
+    assert not surfaces & {"MGH", "MR", "SPO", "配偶者", "WBC", "6.1", "ORU", "R01", "L", "RE"}
 
 
 def test_hl7_needs_a_segment_at_a_line_start() -> None:
@@ -69,3 +74,25 @@ def test_fhir_name_address_and_patient_reference() -> None:
 def test_registered_by_default() -> None:
     names = {p.name for p in RECOGNIZERS.plugins() if p.obj.default_enabled}
     assert {"structure.hl7v2", "structure.fhir_json"} <= names
+
+
+def test_fhir_resource_ids_and_identifiers() -> None:
+    text = (
+        '{"resourceType": "Patient", "id": "pt-77-kuma",\n'
+        ' "identifier": [{"system": "urn:oid:1.2.392.100495.20.3.51", "value": "00123456"},\n'
+        '  {"system": "http://jpfhir.jp/fhir/core/IdSystem/insurance-individual-number",'
+        ' "value": "06130012:熊本2:4471:00"}]}\n'
+        '{"resourceType": "Encounter", "id": "enc-2025-7", "status": "finished"}\n'
+        '{"resourceType": "Observation", "id": "obs-1", "valueQuantity": {"value": 6.1}}'
+    )
+    got = labelled(FhirJsonRecognizer(), text)
+    for item in [
+        ("PATIENT_ID", "pt-77-kuma"),
+        ("PATIENT_ID", "00123456"),
+        ("INSURANCE_ID", "06130012"),
+        ("INSURANCE_ID", "熊本2"),
+        ("INSURANCE_ID", "4471"),
+        ("OTHER_ID", "enc-2025-7"),
+    ]:
+        assert item in got, (item, got)
+    assert "obs-1" not in {s for _, s in got}  # an observation's id identifies no one

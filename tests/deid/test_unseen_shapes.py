@@ -128,6 +128,16 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("2019年秋頃から物忘れ", [("DATE", "2019年秋頃")]),
         ("次回は三月九日火曜日の午前", [("DATE", "三月九日火曜日")]),
         ("栄養評価報告書（6/18）を添付", [("DATE", "6/18")]),
+        # phone numbers read out in a transcript, and spaced digit by digit by OCR
+        (
+            "連絡先はゼロキューゼロ の 四四一二 の 八〇〇三 です",
+            [("PHONE", "ゼロキューゼロ の 四四一二 の 八〇〇三")],
+        ),
+        (
+            "携帯 ゼロハチゼロ ろくろくいちに さんよんごーろくに電話",
+            [("PHONE", "ゼロハチゼロ ろくろくいちに さんよんごーろく")],
+        ),
+        ("電話：0 4 5 - 3 1 2 - 7 7 0 9", [("PHONE", "0 4 5 - 3 1 2 - 7 7 0 9")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -184,6 +194,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "神社に参拝、地域の交流センターで",  # place words with no name before them
         "高齢者 夫婦で来院、院長 回診",  # a plain noun after a role-like word
         "ローマ字で記入、パリパリした食感、北京料理、仙台銘菓",  # place names inside words
+        "ゼロにする、〇一二三、0 1 2 3 4 5 6 7 8 9 10",  # zeros and counted digits, no phone
         "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ、ﾀﾝﾄｳ ﾅｼ",  # katakana labels with no name after them
     ],
 )

@@ -233,7 +233,45 @@ class PhoneRecognizer(Recognizer):
                 context = _context_before(text, start, m.group())
                 if context != "id":
                     best[start, end] = 0.8 if context == "phone" else 0.6
+        if "0 " in text:  # 0 8 0 - 6 6 2 1 - 9 0 4 3: OCR spacing every character
+            for m in _SPACED_PHONE.finditer(text):
+                if is_plausible_phone(_digits(m.group())) and (m.start(), m.end()) not in best:
+                    best[m.start(), m.end()] = 0.75
+        if _SPOKEN_ZERO.search(text):  # ゼロキューゼロ の 三三一八 の 七七〇二: read out in a transcript
+            for m in _SPOKEN_PHONE.finditer(text):
+                words = list(_SPOKEN_DIGIT.finditer(text, m.start(), m.end()))
+                digits = "".join(_SPOKEN_VALUE[w.group()] for w in words)
+                # the run may go on into a particle read as a digit (…はちに電話): the
+                # number is its longest plausible head of 11 or 10 digits
+                for n in (11, 10):
+                    if len(digits) >= n and is_plausible_phone(digits[:n]):
+                        best[m.start(), words[n - 1].end()] = 0.75
+                        break
         return [Span(s, e, "PHONE", score) for (s, e), score in sorted(best.items())]
+
+
+# Digits spaced one by one (OCR), hyphens spaced too; the number is checked as a phone.
+_SPACED_PHONE = re.compile(r"(?<![0-9] )(?<![0-9])0(?: (?:- )?[0-9]){9,10}(?![0-9]| [0-9])")
+# Digits read out in words or kanji (transcripts of calls and voice input). A phone number
+# starts with zero, so a run is looked for only from a spoken zero; it must give 10 or 11
+# digits that make a plausible number.
+_SPOKEN_VALUE = {
+    **dict.fromkeys(("ゼロ", "れい", "レイ", "〇", "零"), "0"),
+    **dict.fromkeys(("いち", "イチ", "一"), "1"),
+    **dict.fromkeys(("に", "ニ", "二"), "2"),
+    **dict.fromkeys(("さん", "サン", "三"), "3"),
+    **dict.fromkeys(("よん", "ヨン", "し", "四"), "4"),
+    **dict.fromkeys(("ごー", "ゴー", "ご", "ゴ", "五"), "5"),
+    **dict.fromkeys(("ろく", "ロク", "六"), "6"),
+    **dict.fromkeys(("なな", "ナナ", "しち", "七"), "7"),
+    **dict.fromkeys(("はち", "ハチ", "八"), "8"),
+    **dict.fromkeys(("きゅう", "きゅー", "キュウ", "キュー", "く", "九"), "9"),
+}
+_SPOKEN_DIGIT = re.compile("|".join(sorted(_SPOKEN_VALUE, key=len, reverse=True)))
+_SPOKEN_ZERO = re.compile("ゼロ|れい|レイ|〇|零")
+_SPOKEN_PHONE = re.compile(
+    f"(?:{_SPOKEN_ZERO.pattern})(?:(?: ?の ?|[ 、\\-])?(?:{_SPOKEN_DIGIT.pattern})){{9,14}}"
+)
 
 
 # --- e-mail ---------------------------------------------------------------------------------

@@ -6,14 +6,16 @@ TARO||19520227|F|||高知市春野町西分2270-4^^^^781-0303``, or a FHIR ``Pat
 name is ``YAMADA`` between two carets — so the prose rules miss them; their *position* is
 the context. The field positions read here are the standard ones:
 
-* HL7 v2 (HL7 2.x, Chapters 2–3): MSH-4/6 sending and receiving facility; PID-3 patient
-  identifiers (first component), PID-5/6/9 names (family, given, middle), PID-11 address
+* HL7 v2 (HL7 2.x, Chapters 2–4): MSH-4/6 sending and receiving facility, MSH-10 message
+  control id; PID-2/3 patient identifiers (first component), PID-5/6/9 names (family, given, middle), PID-11 address
   (street, other, city, state, postal code), PID-13/14 phones, PID-18/19 account numbers;
   NK1-2 name, NK1-4 address, NK1-5 phone; PV1-3 location (point of care, room, bed),
-  PV1-7/8/9/17 doctors (id, family, given), PV1-19 visit number.
+  PV1-7/8/9/17 doctors (id, family, given), PV1-19 visit number; ORC-2/3 and OBR-2/3 placer
+  and filler order numbers.
 * FHIR R4 JSON: ``family``/``given``/``prefix``-free ``HumanName`` parts, ``Address``
-  parts (``line``, ``city``, ``district``, ``postalCode``), ``birthDate``, and a
-  ``reference`` to ``Patient/<id>``.
+  parts (``line``, ``city``, ``district``, ``postalCode``), ``birthDate``, a
+  ``reference`` to ``Patient/<id>``, the ``id`` of a Patient, Encounter, Coverage or
+  request, and ``identifier`` values (insurance systems split at their colons).
 
 Only these positions are labelled; codes, units and results in other fields are clinical
 content. Dates inside the messages are left to :mod:`~jmedllm.deid.recognizers.dates`.
@@ -29,11 +31,14 @@ from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 
 __all__ = ["FhirJsonRecognizer", "Hl7v2Recognizer"]
 
-# (segment, field number) → label of its components: a dict of component index → label,
-# or one label for the first component.
+# (segment, field number) → label of its components: component index → label, or _WHOLE for
+# one span over the filled components (a location 5W^512^02 is one place, not three).
+_WHOLE = 0
 _HL7_FIELDS: dict[tuple[str, int], dict[int, str]] = {
     ("MSH", 4): {1: "FACILITY"},
     ("MSH", 6): {1: "FACILITY"},
+    ("MSH", 10): {1: "OTHER_ID"},
+    ("PID", 2): {1: "PATIENT_ID"},
     ("PID", 3): {1: "PATIENT_ID"},
     ("PID", 4): {1: "PATIENT_ID"},
     ("PID", 5): {1: "PERSON", 2: "PERSON", 3: "PERSON"},
@@ -47,16 +52,20 @@ _HL7_FIELDS: dict[tuple[str, int], dict[int, str]] = {
     ("NK1", 2): {1: "PERSON", 2: "PERSON", 3: "PERSON"},
     ("NK1", 4): {1: "ADDRESS", 2: "ADDRESS", 3: "ADDRESS", 5: "POSTAL_CODE"},
     ("NK1", 5): {1: "PHONE"},
-    ("PV1", 3): {1: "FACILITY", 2: "FACILITY", 3: "FACILITY"},
-    ("PV1", 7): {2: "PERSON", 3: "PERSON"},
-    ("PV1", 8): {2: "PERSON", 3: "PERSON"},
-    ("PV1", 9): {2: "PERSON", 3: "PERSON"},
-    ("PV1", 17): {2: "PERSON", 3: "PERSON"},
+    ("PV1", 3): {_WHOLE: "FACILITY"},
+    ("PV1", 7): {1: "OTHER_ID", 2: "PERSON", 3: "PERSON"},
+    ("PV1", 8): {1: "OTHER_ID", 2: "PERSON", 3: "PERSON"},
+    ("PV1", 9): {1: "OTHER_ID", 2: "PERSON", 3: "PERSON"},
+    ("PV1", 17): {1: "OTHER_ID", 2: "PERSON", 3: "PERSON"},
     ("PV1", 19): {1: "PATIENT_ID"},
+    ("ORC", 2): {1: "OTHER_ID"},
+    ("ORC", 3): {1: "OTHER_ID"},
+    ("OBR", 2): {1: "OTHER_ID"},
+    ("OBR", 3): {1: "OTHER_ID"},
     ("GT1", 3): {1: "PERSON", 2: "PERSON"},
     ("IN1", 16): {1: "PERSON", 2: "PERSON"},
 }
-_HL7_SEGMENT = re.compile(r"^(MSH|PID|NK1|PV1|GT1|IN1)\|", re.MULTILINE)
+_HL7_SEGMENT = re.compile(r"^(MSH|PID|NK1|PV1|GT1|IN1|ORC|OBR)\|", re.MULTILINE)
 
 # FHIR JSON: "key": "value" or "key": ["value", …] for the keys below.
 _FHIR_KEYS = {
@@ -71,6 +80,15 @@ _FHIR_KEYS = {
 _FHIR_FIELD = re.compile(r'"(?P<key>' + "|".join(_FHIR_KEYS) + r')"\s*:\s*(?P<value>\[[^\]]*\]|"[^"\n]*")')
 _FHIR_STRING = re.compile(r'"(?P<s>[^"\n]+)"')
 _FHIR_PATIENT_REF = re.compile(r'"reference"\s*:\s*"Patient/(?P<id>[^"\n]+)"')
+# A resource's own id (a Patient's is its record number; an Encounter's or a request's
+# identifies a visit or an order) and the values of its identifiers, labelled by system.
+_FHIR_RESOURCE_ID = re.compile(
+    r'"resourceType"\s*:\s*"(?P<type>[A-Za-z]+)"\s*,\s*"id"\s*:\s*"(?P<id>[^"\n]+)"'
+)
+_FHIR_ID_TYPES = {"Patient": "PATIENT_ID", "Encounter": "OTHER_ID", "EpisodeOfCare": "OTHER_ID",
+                  "ServiceRequest": "OTHER_ID", "DiagnosticReport": "OTHER_ID", "Coverage": "INSURANCE_ID"}  # fmt: skip
+_FHIR_IDENTIFIER = re.compile(r'"system"\s*:\s*"(?P<sys>[^"\n]*)"\s*,\s*"value"\s*:\s*"(?P<v>[^"\n]+)"')
+_INSURANCE_SYSTEM = re.compile("insur|hoken|coverage", re.IGNORECASE)
 
 
 @RECOGNIZERS.register("structure.hl7v2")
@@ -119,6 +137,13 @@ def _components(text: str, start: int, end: int, wanted: dict[int, str]) -> list
     while rep_start <= end:
         rep_end = text.find("~", rep_start, end)
         rep_end = end if rep_end < 0 else rep_end
+        whole = wanted.get(_WHOLE)
+        if whole is not None:
+            filled = text[rep_start:rep_end].rstrip("^")
+            if filled:
+                out.append(Span(rep_start, rep_start + len(filled), whole, 0.9))
+            rep_start = rep_end + 1
+            continue
         comp_start, index = rep_start, 1
         while comp_start <= rep_end:
             comp_end = text.find("^", comp_start, rep_end)
@@ -135,7 +160,15 @@ def _components(text: str, start: int, end: int, wanted: dict[int, str]) -> list
 class FhirJsonRecognizer(Recognizer):
     """HumanName and Address parts, birth dates and Patient references in FHIR JSON."""
 
-    labels: ClassVar[tuple[str, ...]] = ("PERSON", "ADDRESS", "POSTAL_CODE", "DATE", "PATIENT_ID")
+    labels: ClassVar[tuple[str, ...]] = (
+        "PERSON",
+        "ADDRESS",
+        "POSTAL_CODE",
+        "DATE",
+        "PATIENT_ID",
+        "INSURANCE_ID",
+        "OTHER_ID",
+    )
     priority: ClassVar[int] = 80
 
     def analyze(self, context: TextContext) -> list[Span]:
@@ -150,4 +183,18 @@ class FhirJsonRecognizer(Recognizer):
                     spans.append(Span(s.start("s"), s.end("s"), label, 0.9))
         for m in _FHIR_PATIENT_REF.finditer(text):
             spans.append(Span(m.start("id"), m.end("id"), "PATIENT_ID", 0.9))
+        for m in _FHIR_RESOURCE_ID.finditer(text):
+            label = _FHIR_ID_TYPES.get(m.group("type"))
+            if label is not None:
+                spans.append(Span(m.start("id"), m.end("id"), label, 0.85))
+        for m in _FHIR_IDENTIFIER.finditer(text):
+            if _INSURANCE_SYSTEM.search(m.group("sys")):
+                # 06270110:阿蘇3:10442:01 — 保険者番号, 記号, 番号 and 枝番 joined by colons
+                pos = m.start("v")
+                for part in m.group("v").split(":"):
+                    if part:
+                        spans.append(Span(pos, pos + len(part), "INSURANCE_ID", 0.85))
+                    pos += len(part) + 1
+            else:
+                spans.append(Span(m.start("v"), m.end("v"), "PATIENT_ID", 0.85))
         return spans
