@@ -138,6 +138,15 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
             [("PHONE", "ゼロハチゼロ ろくろくいちに さんよんごーろく")],
         ),
         ("電話：0 4 5 - 3 1 2 - 7 7 0 9", [("PHONE", "0 4 5 - 3 1 2 - 7 7 0 9")]),
+        # a katakana surname with a kanji given name in a list; a Latin name with its reading
+        ("記録者：白石 萌、ロペス 沙耶", [("PERSON", "ロペス 沙耶")]),
+        (
+            "対象者：Tran Van Hieu（チャン・ヴァン・ヒエウ）　男性",
+            [("PERSON", "Tran Van Hieu"), ("PERSON", "チャン・ヴァン・ヒエウ")],
+        ),
+        # the next items of a list that starts with a full name take the same shape
+        ("同居 Sunil Kumar Shrestha、Anita Gurung、職場の店主", [("PERSON", "Anita Gurung")]),
+        ("出席：主治医 江波 透、汐入 遥、病棟看護師", [("PERSON", "汐入 遥")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -195,6 +204,8 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "高齢者 夫婦で来院、院長 回診",  # a plain noun after a role-like word
         "ローマ字で記入、パリパリした食感、北京料理、仙台銘菓",  # place names inside words
         "ゼロにする、〇一二三、0 1 2 3 4 5 6 7 8 9 10",  # zeros and counted digits, no phone
+        "投与：Ceftriaxone Sodium、Vancomycin Hydrochloride、",  # a list of drugs
+        "薬剤 Amlodipine Besylate（アムロジピン・ベシル酸塩）",  # a drug and its katakana name
         "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ、ﾀﾝﾄｳ ﾅｼ",  # katakana labels with no name after them
     ],
 )

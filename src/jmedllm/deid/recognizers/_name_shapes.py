@@ -50,9 +50,11 @@ __all__ = [
     "katakana_cued",
     "katakana_japanese",
     "latin_in_japanese",
+    "list_neighbours",
     "role_tails",
     "surname_heads",
     "vietnamese_names",
+    "vouched_by_katakana",
     "vouched_by_latin",
     "vouched_by_reading",
 ]
@@ -325,6 +327,66 @@ def vouched_by_latin(text: str) -> Iterator[tuple[int, int, float]]:
             continue
         yield start, before.end("n"), 0.8
         yield m.start("r"), m.end("r"), 0.8
+
+
+# ... and the other way round: a name in Latin letters followed by its katakana reading in
+# brackets, Pham Van Duc(ファム・ヴァン・ドゥック), Đỗ Thị Mai(ド・ティ・マイ). The words must
+# pair up (the same number, give or take one), which no product or place name does by chance.
+_LATIN_WORD = "[A-Z\u00c0-\u00de\u0110\u01a0\u01af][A-Za-z\u00c0-\u024f\u1ea0-\u1ef9'\\-]*"
+_KATAKANA_READING = re.compile(
+    f"(?<![A-Za-z\u00c0-\u024f\u1ea0-\u1ef9])(?P<n>{_LATIN_WORD}(?: {_LATIN_WORD}){{1,3}}) ?"
+    f"\\((?P<r>[{KATAKANA}]+(?:[・= ][{KATAKANA}]+){{1,3}})[)/、,]"
+)
+
+
+def vouched_by_katakana(text: str) -> Iterator[tuple[int, int, float]]:
+    """A name in Latin letters followed by its katakana reading in brackets."""
+    if "(" not in text:
+        return
+    for m in _KATAKANA_READING.finditer(text):
+        words = m.group("n").split()
+        readings = re.split("[・= ]", m.group("r"))
+        if abs(len(words) - len(readings)) > 1 or any(w in EN_STOP or w in _TITLE_WORDS for w in words):
+            continue
+        if any(r in _KATA_STOP or r in _ROLE_WORDS for r in readings):
+            continue
+        yield m.start("n"), m.end("n"), 0.8
+        yield m.start("r"), m.end("r"), 0.8
+
+
+# The next item of a list whose item before is a found name, written the same way: a full
+# name in Latin letters or a kanji surname and given name with a space (同居 Ram Bahadur
+# Thapa、Kiran Rai、…; 出席：江波 透、汐入 遥). The shape, not a cue, vouches: a list of
+# two-word items that starts with a name goes on with names.
+_LIST_NEXT = re.compile(
+    f"[、,/] ?(?P<n>{_LATIN_WORD}(?: {_LATIN_WORD}){{1,2}}|[{KANJI}]{{1,4}} [{KANJI}]{{1,3}})"
+    "(?=[、,/)\\n。]|$)"
+)
+
+
+def list_neighbours(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
+    """The items after a found name in a list, in the same two-word shape as that name."""
+    text = scan.text
+    ends = sorted({e for s, e, _ in spans if " " in text[s:e]})
+    for end in ends:
+        for _ in range(8):
+            m = _LIST_NEXT.match(text, end)
+            if m is None:
+                break
+            words = m.group("n").split(" ")
+            if any(
+                w in EN_STOP or w in _TITLE_WORDS or w in _STOP or w in _CUE_WORDS or w in _DEPARTMENT_CUES
+                for w in words
+            ):
+                break
+            if _KANJI_WORD.fullmatch(words[0]):
+                # kanji: a surname or a given name must vouch (検査 長野 is a task and a person)
+                first = m.start("n")
+                second = first + len(words[0]) + 1
+                if not (scan.is_surname(first, second - 1) or scan.given_after(second) == m.end("n")):
+                    break
+            yield m.start("n"), m.end("n"), 0.75
+            end = m.end("n")
 
 
 # The other forms of a name in brackets after it, several separated by slashes:

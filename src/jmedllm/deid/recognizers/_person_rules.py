@@ -644,7 +644,14 @@ class _Scan:
             return None  # ドクター|カー: a katakana cue glued to katakana is one word
         if kana and self.ending_at(kana.end()) >= 0:
             slot = spaced and self._slot_end(kana.end()) and self._plain_katakana(pos, kana.end())
-            return self._katakana(pos, kana.end(), need_name=level > 0 and not slot)
+            hit = self._katakana(pos, kana.end(), need_name=level > 0 and not slot)
+            if (
+                hit is not None
+                and text[hit[1] : hit[1] + 1] == " "
+                and (given := self.given_after(hit[1] + 1))
+            ):
+                return hit[0], given, hit[2]  # サントス 理沙: a katakana surname, a kanji given name
+            return hit
         name = self.kanji_name(pos, backward=False, level=level)
         if name is None and level:
             loose = self.kanji_name(pos, backward=False, level=0)

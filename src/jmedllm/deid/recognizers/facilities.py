@@ -166,7 +166,7 @@ _ROOM_BEFORE = re.compile(r"(?<![0-9])\d{2,4}\Z")
 # 206号室, 血液内科病棟 1012号室, 3階 307号室), each followed by a space or not.
 _WARD_NAME = re.compile(f"[{KANJI}{KATAKANA}]{{1,10}}\\Z")
 _WARD_AHEAD = re.compile(
-    f"(?:(?:(?<![{KANJI}{KATAKANA}])(?![現他同各当別前元全一])[{KANJI}{KATAKANA}]{{1,10}}病棟|(?<![0-9])[0-9]{{1,2}}(?:階|F)) ?)+\\Z"
+    f"(?:(?:(?<![{KANJI}{KATAKANA}])(?![現他同各当別前元全一])[{KANJI}{KATAKANA}]{{1,16}}病棟|(?<![0-9])[0-9]{{1,2}}(?:階|F)) ?)+\\Z"
 )
 # A floor before a unit or room of a home (2階 さくらユニット 205号室, 2F 東棟).
 _FLOOR_BEFORE = re.compile(r"(?<![0-9])[0-9]{1,2}(?:階|F) \Z")
@@ -413,7 +413,7 @@ class FacilityRecognizer(Recognizer):
                     bed = None if ward else _BED_AFTER.match(text, m.end())
                     begin = before.start()
                     if not ward:  # 回復期リハ病棟 2F 206号室: the ward and floor named before the room
-                        ahead = _WARD_AHEAD.search(text, max(0, begin - 24), begin)
+                        ahead = _WARD_AHEAD.search(text, max(0, begin - 30), begin)
                         begin = ahead.start() if ahead else begin
                     found.add((begin, bed.end() if bed else m.end(), 0.8))
                 elif ward and (code := _WARD_CODE.match(text, m.end())):

@@ -68,9 +68,11 @@ from jmedllm.deid.recognizers._name_shapes import (
     katakana_cued,
     katakana_japanese,
     latin_in_japanese,
+    list_neighbours,
     role_tails,
     surname_heads,
     vietnamese_names,
+    vouched_by_katakana,
     vouched_by_latin,
     vouched_by_reading,
 )
@@ -503,6 +505,7 @@ class PersonRecognizer(Recognizer):
         # names whose shape vouches for them (_name_shapes): readings, initials, chat speakers …
         found.update(vouched_by_reading(text))
         found.update(vouched_by_latin(text))
+        found.update(vouched_by_katakana(text))
         found.update(initials(text))
         found.update(chat_speakers(text))
         found.update(role_tails(scan))
@@ -511,6 +514,7 @@ class PersonRecognizer(Recognizer):
         found.update(vietnamese_names(text))
         found.update(_readings(scan, found))
         found.update(bracketed_forms(text, found))
+        found.update(list_neighbours(scan, found))
         found.update(scan.propagate(found))
         found.update(given_tails(scan, found))
         found.update(surname_heads(scan, found))
