@@ -9,6 +9,8 @@ Two sources, because neither is complete alone:
 
 * a curated list (``lexicons/eponyms.txt``) for terms whose name is not right before the
   term word (``田中ビネー知能検査``, ``高安動脈炎``) — plus ``DeidConfig.extra_protected_terms``;
+* English eponyms, a capitalised name before a term word (``Kikuchi-Fujimoto disease``,
+  ``Hashimoto's thyroiditis``, ``Babinski sign``);
 * a general rule on the shared tokens: a name-like token — UniDic 人名/地名, a lexicon
   surname, a katakana or capitalised Latin word — or several joined by ``・``/``-``
   (``スティーブンス・ジョンソン``, ``菊池・藤本``), immediately followed by a term word
@@ -95,7 +97,29 @@ def find_protected_terms(context: TextContext, extra: Sequence[str] = ()) -> lis
         spans.extend((m.start(), m.end()) for m in extra_re.finditer(text))
     if not text.isascii() or _LATIN_NAME.search(text):
         spans.extend(_rule_spans(context))
+    if " " in text:
+        spans.extend(_english_spans(text))
     return _union(spans)
+
+
+# English eponyms: a capitalised name (or several joined by hyphens, possessive or not)
+# before a term word, Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Babinski sign.
+# Found from the term word (a literal scan), then the name is read back.
+_EN_TERM = re.compile(
+    " (?:disease|syndrome|sign|test|scale|score|classification|criteria|reflex|phenomenon|"
+    "procedure|operation|method|maneuver|manoeuvre|palsy|tumou?r|lymphoma|thyroiditis|"
+    "encephalopathy|ulcer|fracture|anomaly|triad|index|staging|grade|type)(?![A-Za-z])"
+)
+_EN_NAME_BACK = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[-–][A-Z][a-z]+)*(?:['’]s)?\Z")
+
+
+def _english_spans(text: str) -> list[tuple[int, int]]:
+    found = []
+    for m in _EN_TERM.finditer(text):
+        name = _EN_NAME_BACK.search(text, max(0, m.start() - 40), m.start())
+        if name is not None:
+            found.append((name.start(), m.end()))
+    return found
 
 
 def _rule_spans(context: TextContext) -> list[tuple[int, int]]:
