@@ -147,6 +147,14 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         # the next items of a list that starts with a full name take the same shape
         ("同居 Sunil Kumar Shrestha、Anita Gurung、職場の店主", [("PERSON", "Anita Gurung")]),
         ("出席：主治医 江波 透、汐入 遥、病棟看護師", [("PERSON", "汐入 遥")]),
+        # a municipality's office (only the first: a section after an office is a department)
+        ("申請先：郡山市 介護保険課（担当 芦野）", [("FACILITY", "郡山市 介護保険課")]),
+        ("提出先：新潟市 中央区役所 健康福祉課", [("FACILITY", "新潟市 中央区役所")]),
+        ("通学：札幌市立 月寒東小学校 4年", [("FACILITY", "札幌市立 月寒東小学校")]),
+        # a ward and a room column of a CSV export
+        ("No,病室,氏名\n1,305-A,五十嵐 金治\n", [("FACILITY", "305-A")]),
+        # a name run into a term written without a particle keeps the term
+        ("文書で「川崎病 湊 くん」と誤記", [("PERSON", "湊")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -204,6 +212,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "高齢者 夫婦で来院、院長 回診",  # a plain noun after a role-like word
         "ローマ字で記入、パリパリした食感、北京料理、仙台銘菓",  # place names inside words
         "ゼロにする、〇一二三、0 1 2 3 4 5 6 7 8 9 10",  # zeros and counted digits, no phone
+        "同市役所に相談、課題は多い",  # an office named relative to another, and a word in 課
         "投与：Ceftriaxone Sodium、Vancomycin Hydrochloride、",  # a list of drugs
         "薬剤 Amlodipine Besylate（アムロジピン・ベシル酸塩）",  # a drug and its katakana name
         "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ、ﾀﾝﾄｳ ﾅｼ",  # katakana labels with no name after them

@@ -104,7 +104,7 @@ class PhiAnalyzer:
         # Protected terms only ever remove name-like spans: without one, nothing to look for.
         if self.config.protect_terms and any(map(_NAME_LIKE.__contains__, map(itemgetter(2), found))):
             protected = protect.find_protected_terms(context, self.config.extra_protected_terms)
-            found = _drop_protected(found, protected)
+            found = _drop_protected(found, protected, normalized)
         return _merge_adjacent(_resolve_overlaps(found, self._priority), normalized)
 
 
@@ -119,7 +119,7 @@ def drop_protected(spans: Iterable[Span], protected: Sequence[tuple[int, int]]) 
     return [spans[r[3]] for r in _drop_protected(raw, protected)]
 
 
-def _drop_protected(spans: Sequence[Any], protected: Sequence[tuple[int, int]]) -> list[Any]:
+def _drop_protected(spans: Sequence[Any], protected: Sequence[tuple[int, int]], text: str = "") -> list[Any]:
     """:func:`drop_protected` of tuples ``(start, end, label, ...)``."""
     if not protected:
         return list(spans)
@@ -127,10 +127,30 @@ def _drop_protected(spans: Sequence[Any], protected: Sequence[tuple[int, int]]) 
     kept = []
     for span in spans:
         if span[2] in _NAME_LIKE:
-            start = span[0]
+            start, end = span[0], span[1]
             i = bisect_left(starts, start + 1) - 1
-            if i >= 0 and protected[i][0] <= start and span[1] <= protected[i][1]:
+            if i >= 0 and protected[i][0] <= start and end <= protected[i][1]:
                 continue
+            # A name run into a term (川崎病 湊くん, written without the particle): the term's
+            # part is cut off, the rest stays a name.
+            # Only at a space: 川崎病院 is a hospital, not 川崎病 and 院.
+            if (
+                i >= 0
+                and start < protected[i][1] < end
+                and text[protected[i][1] : protected[i][1] + 1] == " "
+            ):
+                start = protected[i][1] + 1
+            j = bisect_left(starts, end) - 1
+            if (
+                j >= 0
+                and start < protected[j][0] < end
+                and text[protected[j][0] - 1 : protected[j][0]] == " "
+            ):
+                end = protected[j][0] - 1
+            if end <= start:
+                continue
+            if (start, end) != (span[0], span[1]):
+                span = (start, end, *span[2:])
         kept.append(span)
     return kept
 

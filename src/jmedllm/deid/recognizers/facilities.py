@@ -309,10 +309,22 @@ _NOT_CLINIC_KANA = frozenset(
 # A municipal or prefectural institution: 川崎市立はるひ野小学校, 横浜市立みなと中学校 (found
 # from 立, then the municipality before it is read back).
 _PUBLIC_INSTITUTION = re.compile(
-    f"[都道府県市区町村]立(?!の)[\\u3041-\\u3096{KATAKANA}{KANJI}]{{2,12}}?"
+    f"[都道府県市区町村]立 ?(?!の)[\\u3041-\\u3096{KATAKANA}{KANJI}]{{2,12}}?"
     "(?:小学校|中学校|高等学校|高校|中等教育学校|義務教育学校|特別支援学校|幼稚園|保育園|保育所|こども園|病院|医療センター)"
 )
 _MUNICIPALITY_BEFORE = re.compile(f"[{KANJI}]{{1,5}}\\Z")
+# The office of a municipality or prefecture, found from its last word (課, 係, 協議会,
+# センター …) and read back to the municipality: 富山市 介護保険課, 長崎県 県央保健所,
+# 新潟市 中央区役所. Only the first office after the municipality: a section after an
+# office (区役所 保護課) is a department, which is no part of a facility's name; 同市役所,
+# 当県 are no names.
+_OFFICE_END = re.compile("課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター")
+_MUNICIPAL_OFFICE = re.compile(
+    f"(?<![{KANJI}])(?P<muni>[{KANJI}]{{1,5}}[都道府県市区町村]) ?"
+    f"(?:(?!区役所|役所|役場|保健所|支所|センター)[{KANJI}\\u3041-\\u3096{KATAKANA}・]){{0,12}}?"
+    "(?:課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター)\\Z"
+)
+_NOT_MUNICIPALITY_HEAD = frozenset("同当各本他全両")
 # A room number at the head of a roster line, before a person with an honorific or an age
 # in brackets: ・601 九十九 寅吉（88）, ※605 肝付 様.
 _ROSTER_ROOM = re.compile(
@@ -447,6 +459,15 @@ class FacilityRecognizer(Recognizer):
             for m in _PUBLIC_INSTITUTION.finditer(text):
                 head = _MUNICIPALITY_BEFORE.search(text, max(0, m.start() - 5), m.start())
                 found.add((head.start() if head else m.start(), m.end(), 0.85))  # 川崎|市立…
+        for m in _OFFICE_END.finditer(text):
+            # 富山市 介護保険課 認定係, 島原市 地域包括支援センター: a municipality's office
+            if _WORD_CHAR.match(text, m.end()) and not _OFFICE_END.match(
+                text, m.end() + (text[m.end()] == " ")
+            ):
+                continue  # 課題, 係数: the word goes on
+            office = _MUNICIPAL_OFFICE.search(text, max(0, m.start() - 16), m.end())
+            if office is not None and office.group("muni")[0] not in _NOT_MUNICIPALITY_HEAD:
+                found.add((office.start(), m.end(), 0.8))
         if "救急" in text:  # 住之江救急1, 首里救急: an ambulance unit named after its station
             for m in _AMBULANCE.finditer(text):
                 if m.group("place") not in _AMBULANCE_GENERIC:

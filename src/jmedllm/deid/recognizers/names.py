@@ -452,7 +452,8 @@ class _DocScan(_Scan):
         """The lexicon surname with a variant character at ``p`` that starts a word."""
         text, variants = self.text, self.lex.variants
         for length in (3, 2):
-            for start in range(max(0, p - length + 1), p + 1):
+            # (the slice of a 3-character window at the text's end is shorter: never past it)
+            for start in range(max(0, p - length + 1), min(p, len(text) - length) + 1):
                 if text[start : start + length] in variants and not _KANJI_RUN.match(
                     text, start - 1 if start else 0, start
                 ):
