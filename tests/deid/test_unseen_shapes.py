@@ -213,6 +213,10 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "ローマ字で記入、パリパリした食感、北京料理、仙台銘菓",  # place names inside words
         "ゼロにする、〇一二三、0 1 2 3 4 5 6 7 8 9 10",  # zeros and counted digits, no phone
         "同市役所に相談、課題は多い",  # an office named relative to another, and a word in 課
+        "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms
+        "Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Chicago Classification v4.0",
+        "必要エネルギー：ハリス・ベネディクトの式、ウィルヒョウの三徴、前医で「菊池 リンパ節炎」",
+        "EPDS（エジンバラ産後うつ病質問票）9点、パリ分類 0-IIa、シドニー分類",
         "投与：Ceftriaxone Sodium、Vancomycin Hydrochloride、",  # a list of drugs
         "薬剤 Amlodipine Besylate（アムロジピン・ベシル酸塩）",  # a drug and its katakana name
         "ｼﾞｭｳｼｮﾍﾝｺｳ ｱﾘ、ﾀﾝﾄｳ ﾅｼ",  # katakana labels with no name after them

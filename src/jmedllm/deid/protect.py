@@ -47,10 +47,14 @@ TERM_WORDS: tuple[str, ...] = tuple(
         "病 症候群 症 式 法 変法 試験 検査 テスト 分類 スケール スコア 反射 徴候 兆候 サイン 現象 病変 腫 腫瘍 型 "
         "線 点 体 小体 管 膜 細胞 反応 手術 術 療法 結節 斑 腺 窩 孔 靱帯 靭帯 輪 憩室 嚢 囊 麻痺 失語 呼吸 "
         "染色 指数 係数 比 曲線 回路 効果 骨折 奇形 貧血 リンパ腫 肉腫 母斑 白斑 紫斑病 動脈炎 甲状腺炎 脳症 "
-        "脳炎 潰瘍 ヘルニア 症状 基準 指標 法則 病型 分画 菌 毒素 様症状 様顔貌 様歩行 様変化 様病変 様所見 "
+        "脳炎 リンパ節炎 潰瘍 ヘルニア 症状 基準 指標 法則 病型 分画 菌 毒素 様症状 様顔貌 様歩行 様変化 様病変 様所見 "
         "様陰影 様皮疹 様発作 様疾患"
     )
 )
+# Term words after a katakana name and の (ハリス・ベネディクトの式, ウィルヒョウの三徴).
+_OF_TERMS = frozenset(_words("式 法則 分類 基準 徴候 反射 三徴 公式 方程式"))
+# Term words that may follow an eponym's name after a space (OCR and hurried typing).
+_SPACED_TERMS = frozenset(_words("病 症候群 リンパ節炎 甲状腺炎 脳症 脳炎 動脈炎 徴候 反射 分類 スケール"))
 _JOINERS = frozenset("・-=")
 _KATAKANA_WORD = re.compile(f"[{KATAKANA}]+")
 # Katakana names UniDic cuts into odd pieces (シャ|ルコ|ー・マリー): the whole run counts.
@@ -106,11 +110,14 @@ def find_protected_terms(context: TextContext, extra: Sequence[str] = ()) -> lis
 # before a term word, Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Babinski sign.
 # Found from the term word (a literal scan), then the name is read back.
 _EN_TERM = re.compile(
-    " (?:disease|syndrome|sign|test|scale|score|classification|criteria|reflex|phenomenon|"
-    "procedure|operation|method|maneuver|manoeuvre|palsy|tumou?r|lymphoma|thyroiditis|"
-    "encephalopathy|ulcer|fracture|anomaly|triad|index|staging|grade|type)(?![A-Za-z])"
+    " (?i:disease|syndrome|sign|test|scale|score|classification|criteria|reflex|phenomenon|"
+    "procedure|operation|method|maneuver|manoeuvre|palsy|tumou?r|lymphoma|thyroiditis|system|"
+    "assessment|questionnaire|encephalopathy|ulcer|fracture|anomaly|triad|index|staging|grade|type)(?![A-Za-z])"
 )
-_EN_NAME_BACK = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[-–][A-Z][a-z]+)*(?:['’]s)?\Z")
+# One or two capitalised words: a person, or a place (Los Angeles classification).
+_EN_NAME_BACK = re.compile(
+    r"(?<![A-Za-z])(?:[A-Z][a-z]+ )?[A-Z][a-z]+(?:[-\u2013][A-Z][a-z]+)*(?:['\u2019]s)?\Z"
+)
 
 
 def _english_spans(text: str) -> list[tuple[int, int]]:
@@ -134,18 +141,34 @@ def _rule_spans(context: TextContext) -> list[tuple[int, int]]:
             continue
         # Cheapest test first: the token right before the term word must be a name.
         start = starts[i]
-        if ends[i - 1] != start or not _name_like(surfaces[i - 1], pos[i - 1], surnames):
+        gap = start - ends[i - 1]
+        if gap > 1 or (gap == 1 and text[start - 1] != " "):
+            continue
+        # ハリス・ベネディクトの式: a foreign name, の, a term word
+        of = int(
+            surfaces[i - 1] == "の"
+            and not gap
+            and i > 1
+            and ends[i - 2] == starts[i - 1]
+            and _KATAKANA_WORD.fullmatch(surfaces[i - 2]) is not None
+            and surfaces[i] in _OF_TERMS
+        )
+        if not of and not _name_like(surfaces[i - 1], pos[i - 1], surnames):
             continue
         term_end = next(
             (
                 start + len(w)
                 for w in heads[surfaces[i]]
-                if text.startswith(w, start) and token_ending_at(context, start + len(w)) >= 0
+                # after a space (菊池 リンパ節炎, バセドウ 病) only a disease word: a short
+                # one such as 式 or 法 after a spaced name is a sentence going on
+                if text.startswith(w, start)
+                and token_ending_at(context, start + len(w)) >= 0
+                and (not gap or w in _SPACED_TERMS)
             ),
             None,
         )
         if term_end is not None:
-            begin = _names_before(m, i, surnames)
+            begin = _names_before(m, i - of, surnames)
             kana = _KATAKANA_RUN_BACK.search(text, max(0, begin - 60), begin + 1) if begin < start else None
             if kana is not None and _KATAKANA_WORD.fullmatch(text[begin : begin + 1]):
                 begin = min(begin, kana.start())
