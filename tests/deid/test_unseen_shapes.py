@@ -155,6 +155,12 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("No,病室,氏名\n1,305-A,五十嵐 金治\n", [("FACILITY", "305-A")]),
         # a name run into a term written without a particle keeps the term
         ("文書で「川崎病 湊 くん」と誤記", [("PERSON", "湊")]),
+        # a katakana surname with a lexicon kanji given name, alone or in a list
+        ("二次読影：ヴェルナー 絵里（乳腺外科）", [("PERSON", "ヴェルナー 絵里")]),
+        ("判定医：鈴木 悠介、ロウ 美佳", [("PERSON", "ロウ 美佳")]),
+        # a surname in brackets after a unit or a role, one kanji when the lexicon knows it
+        ("放射線科（筧）：EOB-MRI で造影", [("PERSON", "筧")]),
+        ("次回 外科外来（巽）、薬剤部（楠）", [("PERSON", "巽"), ("PERSON", "楠")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -213,6 +219,8 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "ローマ字で記入、パリパリした食感、北京料理、仙台銘菓",  # place names inside words
         "ゼロにする、〇一二三、0 1 2 3 4 5 6 7 8 9 10",  # zeros and counted digits, no phone
         "同市役所に相談、課題は多い",  # an office named relative to another, and a word in 課
+        "データ 健全、シリンジ 彩色、外来（右）、内科（再診）",  # katakana words and brackets
+        "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms
         "Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Chicago Classification v4.0",
         "必要エネルギー：ハリス・ベネディクトの式、ウィルヒョウの三徴、前医で「菊池 リンパ節炎」",

@@ -44,11 +44,13 @@ from jmedllm.deid.recognizers._person_rules import (
 
 __all__ = [
     "bracketed_forms",
+    "bracketed_staff",
     "chat_speakers",
     "given_tails",
     "initials",
     "katakana_cued",
     "katakana_japanese",
+    "katakana_with_kanji_given",
     "latin_in_japanese",
     "list_neighbours",
     "role_tails",
@@ -136,7 +138,8 @@ _CHAT_SPEAKER = re.compile(
 _NOT_SPEAKER = re.compile(
     "看護|介護|病院|医院|クリニック|薬局|ステーション|センター|事業所|科|室|課|部|当直|日勤|夜勤|準夜|深夜|担当|医師|"
     "Dr|Ns|システム|自動|通知|送信|受信|返信|記録|報告|連絡|予定|訪問|来院|入院|退院|受診|処方|検査|採血|内服|投与|"
-    "委員|対策|会議|カンファ|ミーティング|回診|申し送り|交換|処置|観察|確認|測定|面談|説明|相談"
+    "委員|対策|会議|カンファ|ミーティング|回診|申し送り|交換|処置|観察|確認|測定|面談|説明|相談|"
+    "外来|病棟|救急|手術|検診|健診|リハ|透析|予約"
 )
 
 
@@ -195,6 +198,8 @@ def vietnamese_names(text: str) -> Iterator[tuple[int, int, float]]:
 # else (ケア プラン, データ ベース).
 _KATAKANA_PAIR = re.compile(f"[{KATAKANA}] [{KATAKANA}]")
 # (The look-behind comes after the first character, so that the scan skips ahead to katakana.)
+_KATAKANA_OR_DOT = re.compile(f"[{KATAKANA}・=]")
+_LATIN_OR_DIGIT = re.compile("[A-Za-z0-9]")
 _KATAKANA_RUN = re.compile(f"[{KATAKANA}](?<![{KATAKANA}・=].)[{KATAKANA}]{{1,7}}(?![{KATAKANA}・=])")
 
 
@@ -354,12 +359,54 @@ def vouched_by_katakana(text: str) -> Iterator[tuple[int, int, float]]:
         yield m.start("r"), m.end("r"), 0.8
 
 
+# A katakana surname, a space and a kanji given name (ホフマン 絵里, ロドリゲス 健): the given
+# name vouches for the katakana word, which must be no katakana word UniDic knows as an
+# ordinary noun (データ 健 is no name) unless it is a foreign name of the lexicon.
+_KATAKANA_KANJI = re.compile(f"[{KATAKANA}]{{2,10}} (?P<mei>[{KANJI}]{{1,3}})(?![{KANJI}])")
+
+
+def katakana_with_kanji_given(scan: _Scan) -> Iterator[tuple[int, int, float]]:
+    """A katakana surname followed by a space and a lexicon kanji given name."""
+    text, lex = scan.text, scan.lex
+    for m in _KATAKANA_KANJI.finditer(text):
+        start = m.start()
+        if start and (_KATAKANA_OR_DOT.match(text, start - 1) or _LATIN_OR_DIGIT.match(text, start - 1)):
+            continue  # the end of a longer katakana word
+        sei, mei = text[start : m.start("mei") - 1], m.group("mei")
+        if mei not in lex.given or sei in _KATA_STOP or sei in _ROLE_WORDS:
+            continue
+        if sei not in lex.foreign and sei not in lex.kana_surnames:
+            i = scan.starting_at(start)
+            if i < 0 or scan.ending_at(start + len(sei)) != i or scan.tokens.pos[i][1] == "普通名詞":
+                continue  # a loanword or a piece of one
+        yield start, m.end(), 0.8
+
+
+# A staff member's surname in brackets after their unit or role: 薬剤部(楠), 放射線科(筧),
+# 外科外来(浜), 主治医確認済(関). One kanji is enough here when it is a lexicon surname.
+_UNIT_BRACKET = re.compile(f"(?<=[科部室来理師医済棟課係隊])\\((?P<n>[{KANJI}]{{1,4}})\\)")
+
+
+def bracketed_staff(scan: _Scan) -> Iterator[tuple[int, int, float]]:
+    """A surname alone in brackets right after a unit or a role."""
+    text, surnames = scan.text, scan.lex.surnames
+    if "(" not in text:
+        return
+    for m in _UNIT_BRACKET.finditer(text):
+        word = m.group("n")
+        if word in _STOP or word in _CUE_WORDS or word in _DEPARTMENT_CUES:
+            continue
+        if word in surnames or scan.is_surname(*m.span("n")):
+            yield m.start("n"), m.end("n"), 0.75
+
+
 # The next item of a list whose item before is a found name, written the same way: a full
 # name in Latin letters or a kanji surname and given name with a space (同居 Ram Bahadur
 # Thapa、Kiran Rai、…; 出席：江波 透、汐入 遥). The shape, not a cue, vouches: a list of
 # two-word items that starts with a name goes on with names.
 _LIST_NEXT = re.compile(
-    f"[、,/] ?(?P<n>{_LATIN_WORD}(?: {_LATIN_WORD}){{1,2}}|[{KANJI}]{{1,4}} [{KANJI}]{{1,3}})"
+    f"[、,/] ?(?P<n>{_LATIN_WORD}(?: {_LATIN_WORD}){{1,2}}|[{KANJI}]{{1,4}} [{KANJI}]{{1,3}}"
+    f"|[{KATAKANA}]{{2,10}} [{KANJI}]{{1,3}})"
     "(?=[、,/)\\n。]|$)"
 )
 
@@ -379,6 +426,8 @@ def list_neighbours(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator
                 for w in words
             ):
                 break
+            if _KATAKANA_WORD.fullmatch(words[0]) and words[1] not in scan.lex.given:
+                break  # ロウ 美佳: a katakana surname needs a known given name
             if _KANJI_WORD.fullmatch(words[0]):
                 # kanji: a surname or a given name must vouch (検査 長野 is a task and a person)
                 first = m.start("n")

@@ -62,11 +62,13 @@ from jmedllm.deid.morphology import (
 )
 from jmedllm.deid.recognizers._name_shapes import (
     bracketed_forms,
+    bracketed_staff,
     chat_speakers,
     given_tails,
     initials,
     katakana_cued,
     katakana_japanese,
+    katakana_with_kanji_given,
     latin_in_japanese,
     list_neighbours,
     role_tails,
@@ -512,6 +514,8 @@ class PersonRecognizer(Recognizer):
         found.update(role_tails(scan))
         found.update(katakana_japanese(scan))
         found.update(katakana_cued(scan))
+        found.update(katakana_with_kanji_given(scan))
+        found.update(bracketed_staff(scan))
         found.update(vietnamese_names(text))
         found.update(_readings(scan, found))
         found.update(bracketed_forms(text, found))
@@ -592,7 +596,8 @@ def _name_list(scan: _Scan, pos: int, level: int, form: bool, found: set[tuple[i
 
 
 def outermost(found: Iterable[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    """The spans not inside a longer one, each with the best score among its copies.
+    """The spans not inside a longer one, each with the best score among its copies, and
+    overlapping ones joined.
 
     The rules often find one name several ways (山田 from a cue, 山田 太郎 from the tags);
     returning only the outermost keeps the engine's per-span work (overlap resolution,
@@ -607,7 +612,13 @@ def outermost(found: Iterable[tuple[int, int, float]]) -> list[tuple[int, int, f
     for (start, end), score in sorted(best.items(), key=lambda item: (item[0][0], -item[0][1])):
         if end <= reach:
             continue  # inside the span that reaches furthest so far
-        kept.append((start, end, score))
+        if start < reach:
+            # overlapping parts of one name (宜保 アマンダ from a cue, アマンダ 美咲 from its
+            # shape): one span over both
+            last = kept[-1]
+            kept[-1] = (last[0], end, max(last[2], score))
+        else:
+            kept.append((start, end, score))
         reach = end
     return kept
 
