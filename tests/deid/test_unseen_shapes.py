@@ -161,6 +161,9 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         # a surname in brackets after a unit or a role, one kanji when the lexicon knows it
         ("放射線科（筧）：EOB-MRI で造影", [("PERSON", "筧")]),
         ("次回 外科外来（巽）、薬剤部（楠）", [("PERSON", "巽"), ("PERSON", "楠")]),
+        # user names holding a name, or after a label that introduces one
+        ("最終更新 2024/05/09 by hanazono.k", [("PERSON", "hanazono.k")]),
+        ("出力者 kanri03_tanaka / user=xq_778", [("PERSON", "kanri03_tanaka"), ("PERSON", "xq_778")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -220,6 +223,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "ゼロにする、〇一二三、0 1 2 3 4 5 6 7 8 9 10",  # zeros and counted digits, no phone
         "同市役所に相談、課題は多い",  # an office named relative to another, and a word in 課
         "データ 健全、シリンジ 彩色、外来（右）、内科（再診）",  # katakana words and brackets
+        "see report_sato.pdf, patient_id, lab.result, v2.5.1",  # files, fields and versions
         "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms
         "Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Chicago Classification v4.0",

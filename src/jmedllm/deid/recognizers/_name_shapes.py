@@ -55,6 +55,7 @@ __all__ = [
     "list_neighbours",
     "role_tails",
     "surname_heads",
+    "user_handles",
     "vietnamese_names",
     "vouched_by_katakana",
     "vouched_by_latin",
@@ -398,6 +399,43 @@ def bracketed_staff(scan: _Scan) -> Iterator[tuple[int, int, float]]:
             continue
         if word in surnames or scan.is_surname(*m.span("n")):
             yield m.start("n"), m.end("n"), 0.75
+
+
+# A user name that holds a person's name (kanri02_sato, takanashi.w, shiori.saito): an
+# ASCII handle joined by . or _ with a lexicon romaji name among its parts, or any handle
+# after a label that introduces one (user=, 出力者, 表示名 …). Not part of an e-mail address,
+# a URL or a file name.
+_HANDLE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+")
+_HANDLE_LABEL = re.compile(
+    r"(?:user|by|author|login|ユーザー名?|表示名|出力者|更新者|作成者|入力者|記録者|操作者|担当者|アカウント|ID)"
+    r" ?[=:]? ?\Z",
+    re.IGNORECASE,
+)
+_FILE_END = re.compile(
+    r"\.(?:txt|csv|tsv|pdf|docx?|xlsx?|json|xml|html?|png|jpe?g|log|zip|py|hl7)\Z", re.IGNORECASE
+)
+
+
+def user_handles(text: str, lex: _Lexicons) -> Iterator[tuple[int, int, float]]:
+    """User names in logs and exports that identify a person."""
+    if "_" not in text and "." not in text:
+        return
+    for m in _HANDLE.finditer(text):
+        start, end = m.span()
+        before, after = text[start - 1 : start], text[end : end + 1]
+        if (
+            before in ("@", "/", ".", "-")
+            or after in ("@", "/")
+            or (start and text[start - 1].isalnum() and before.isascii())
+        ):
+            continue  # part of an e-mail address, a path or a longer word
+        handle = m.group()
+        if _FILE_END.search(handle) or re.fullmatch(r"[A-Za-z]\.(?:[A-Za-z]\.?)+", handle):
+            continue  # a file name; initials are another rule's
+        parts = [p.lower() for p in re.split(r"[._0-9]+", handle) if p]
+        named = any(len(p) >= 3 and (p in lex.romaji_surnames or p in lex.romaji_given) for p in parts)
+        if named or _HANDLE_LABEL.search(text, max(0, start - 12), start):
+            yield start, end, 0.75
 
 
 # The next item of a list whose item before is a found name, written the same way: a full

@@ -73,6 +73,7 @@ from jmedllm.deid.recognizers._name_shapes import (
     list_neighbours,
     role_tails,
     surname_heads,
+    user_handles,
     vietnamese_names,
     vouched_by_katakana,
     vouched_by_latin,
@@ -517,6 +518,7 @@ class PersonRecognizer(Recognizer):
         found.update(katakana_with_kanji_given(scan))
         found.update(bracketed_staff(scan))
         found.update(vietnamese_names(text))
+        found.update(user_handles(text, scan.lex))
         found.update(_readings(scan, found))
         found.update(bracketed_forms(text, found))
         found.update(list_neighbours(scan, found))
