@@ -170,6 +170,13 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("受診日 2024/05/08 (qua)　担当", [("DATE", "2024/05/08 (qua)")]),
         ("日時：2024年6月5日（水） 13:00～14:10　場所", [("DATE", "2024年6月5日（水） 13:00～14:10")]),
         ("入院歴（最終 H27）、（H24 診断）", [("DATE", "H27"), ("DATE", "H24")]),
+        # phones at a reception desk, listed after a slash, or with letters OCR read for digits
+        ("問い合わせ：健診プラザ 受付 0120-555-019", [("PHONE", "0120-555-019")]),
+        ("電話 03-1111-2222／080-3333-4444", [("PHONE", "03-1111-2222"), ("PHONE", "080-3333-4444")]),
+        ("（長女、O8O-l2O3-4455）", [("PHONE", "O8O-l2O3-4455")]),
+        # an insurer's kanji abbreviation before the number of a 記号; a residence card
+        ("記号 湘電 72 番号 1804", [("INSURANCE_ID", "湘電 72"), ("INSURANCE_ID", "1804")]),
+        ("在留カード EK7720815FA（定住者）", [("OTHER_ID", "EK7720815FA")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -231,6 +238,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "データ 健全、シリンジ 彩色、外来（右）、内科（再診）",  # katakana words and brackets
         "see report_sato.pdf, patient_id, lab.result, v2.5.1",  # files, fields and versions
         "S1 S2 normal, S6 24mm, H2 blocker",  # heart sounds, liver segments, receptors
+        "2024/03-15 集計、ISO-9001-2015 認証",  # a slash in a date, a standard's code
         "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms
         "Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Chicago Classification v4.0",

@@ -74,7 +74,8 @@ _PHONE_CONTEXT = re.compile(_LABELS)
 _LONG_GROUP = re.compile(r"\d{3}")
 # Words that make a digit run an identifier of another kind; looked for just before it.
 # A generic "番号"/"No" only claims a plain digit run: "長男の番号は080-9876-5432" is a phone.
-_ID_CONTEXT = re.compile(r"ID|カルテ|患者|記号|保険|免許|証|コード|受付|検体|診察券")
+# (受付 alone is a reception desk with a phone; 受付番号 an ID)
+_ID_CONTEXT = re.compile(r"ID|カルテ|患者|記号|保険|免許|証|コード|受付(?:番号|No)|検体|診察券")
 _GENERIC_ID_CONTEXT = re.compile(r"番号|No\.?|NO|#")
 # An ID word labels the number only when nothing but label characters stand between them:
 # "保険証番号: 03…", "患者ID 09…" — not "介護保険係 佐々木 0167-…", where a name comes between.
@@ -91,6 +92,8 @@ _BEFORE_BAD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs
 # test-generated, and nothing else in clinical text has this shape.
 # [0-9]{2,4}, the first digit written out so that the scan skips ahead to digits (re finds
 # no first-character set for a pattern that starts with a repetition).
+# A phone number right before a slash: the number after the slash is the next of a list.
+_PHONE_BEFORE_SLASH = re.compile(r"(?<![0-9])0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}\Z")
 _PHONE_SHAPE = re.compile(r"[0-9][0-9]{1,3}-[0-9]{2,4}-[0-9]{4}")
 _FREE_DIAL_10 = ("0120", "0570", "0180", "0990")
 _MOBILE_11 = ("020", "050", "060", "070", "080", "090", "0800")
@@ -123,12 +126,22 @@ def _bounded(text: str, start: int, end: int, *, check_before: bool = True) -> b
         and text[start - 1] in _BEFORE_BAD
         # "(自宅)/090-…": a slash after a bracket or a word lists numbers; after a digit it
         # joins a date or a fraction (2024/03-…)
-        and not (text[start - 1] == "/" and (start < 2 or not text[start - 2].isalnum()))
+        and not (
+            text[start - 1] == "/"
+            and (
+                start < 2
+                or not text[start - 2].isalnum()
+                or _PHONE_BEFORE_SLASH.search(text, max(0, start - 16), start - 1)
+            )
+        )
     ):
         return False
     if end < len(text) and text[end].isascii() and text[end].isdigit():
         return False
-    return not (end + 1 < len(text) and text[end] in "-./" and text[end + 1].isdigit())
+    if end + 1 < len(text) and text[end] in "-./" and text[end + 1].isdigit():
+        # "03-5970-2284/080-1903-6678": a slash between two phone numbers lists them
+        return text[end] == "/" and _PHONE_SHAPE.match(text, end + 1) is not None
+    return True
 
 
 def _context_before(text: str, start: int, number: str) -> str | None:
@@ -237,6 +250,17 @@ class PhoneRecognizer(Recognizer):
             for m in _SPACED_PHONE.finditer(text):
                 if is_plausible_phone(_digits(m.group())) and (m.start(), m.end()) not in best:
                     best[m.start(), m.end()] = 0.75
+        if _OCR_MIX.search(text):  # 049-2O6-7781, O8O-l9O7-2246: letters OCR read for digits
+            for m in _OCR_PHONE.finditer(text):
+                start = m.start()
+                if start and text[start - 1].isascii() and text[start - 1].isalnum():
+                    if text[max(0, start - 3) : start].upper() not in ("TEL", "FAX"):
+                        continue  # inside a longer code (ISO-9001-2015 is no phone anyway)
+                raw = m.group()
+                digits = "".join(ch for ch in raw.translate(_OCR_DIGITS) if ch.isdigit())
+                letters = sum(ch in "OolI" for ch in raw)
+                if 1 <= letters <= 4 and len(digits) - letters >= 6 and is_plausible_phone(digits):
+                    best.setdefault((m.start(), m.end()), 0.7)
         if _SPOKEN_ZERO.search(text):  # ゼロキューゼロ の 三三一八 の 七七〇二: read out in a transcript
             for m in _SPOKEN_PHONE.finditer(text):
                 words = list(_SPOKEN_DIGIT.finditer(text, m.start(), m.end()))
@@ -250,6 +274,10 @@ class PhoneRecognizer(Recognizer):
         return [Span(s, e, "PHONE", score) for (s, e), score in sorted(best.items())]
 
 
+# Phone numbers with letters OCR read for digits (O for 0, l or I for 1), in three groups.
+_OCR_MIX = re.compile(r"[0-9][OlI]|[OlI][0-9]")
+_OCR_DIGITS = str.maketrans("OolI", "0011")
+_OCR_PHONE = re.compile(r"[0-9O][0-9OolI]{1,4} ?- ?[0-9OolI]{1,4} ?- ?[0-9OolI]{3,4}(?![A-Za-z0-9])")
 # Digits spaced one by one (OCR), hyphens spaced too; the number is checked as a phone.
 _SPACED_PHONE = re.compile(r"(?<![0-9] )(?<![0-9])0(?: (?:- )?[0-9]){9,10}(?![0-9]| [0-9])")
 # Digits read out in words or kanji (transcripts of calls and voice input). A phone number

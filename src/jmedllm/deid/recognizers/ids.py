@@ -265,7 +265,8 @@ _KIGO_CHAR = r"(?:(?!番号|枝番)[0-9A-Za-z\u30a1-\u30fa\u30fc\u4e00-\u9fff々
 _PART_SEP = r"[ ]?[・\-/][ ]?|[ ]"
 _SYMBOL_NUMBER = re.compile(
     rf"記号(?P<both>[・/、,\- ]?(?:及び|および|と|、)?番号)?(?:[・/、,\- ]?枝番)?{_LABEL_SEP}"
-    rf"(?P<kigo>{_KIGO_CHAR}(?:{_KIGO_CHAR}|-(?=[0-9A-Za-z\u30a1-\u30fa])|(?<=[0-9]) (?=[0-9])){{0,11}})"
+    # (記号 湘電 72: a kanji abbreviation of the insurer, a space, a number)
+    rf"(?P<kigo>{_KIGO_CHAR}(?:{_KIGO_CHAR}|-(?=[0-9A-Za-z\u30a1-\u30fa])|(?<=[0-9]) (?=[0-9])|(?<=[\u4e00-\u9fff]) (?=[0-9])){{0,11}})"
     # after a combined label, the number (and 枝番) follow the symbol directly
     rf"(?(both)(?:(?:{_PART_SEP})(?P<tail>[0-9]{{1,10}}(?:(?:{_PART_SEP})[0-9]{{1,3}})?))?)"
     rf"(?:[ 、,・/]*番号{_LABEL_SEP}(?P<bango>[0-9][0-9\-]{{0,11}}))?"
@@ -358,9 +359,11 @@ _CONTEXT_SHAPES: dict[str, re.Pattern[str]] = {
     "免許": re.compile(r"[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}"),  # driver's licence
     "年金": re.compile(r"[0-9]{4}[ \-]?[0-9]{6}"),  # basic pension number
     "住民票": re.compile(r"[0-9]{11}"),  # 住民票コード
-    "旅券": re.compile(r"[A-Z]{2}[0-9]{7}"),
-    "パスポート": re.compile(r"[A-Z]{2}[0-9]{7}"),
-    "在留カード": re.compile(r"[A-Z]{2}[0-9]{8}[A-Z]{2}"),
+    # (after their labels the shapes are read loosely: other countries' passports, and
+    # cards copied with a digit dropped, are still the person's)
+    "旅券": re.compile(r"[A-Z]{1,2}[0-9]{7,8}(?:[A-Z]{2})?"),
+    "パスポート": re.compile(r"[A-Z]{1,2}[0-9]{7,8}(?:[A-Z]{2})?"),
+    "在留カード": re.compile(r"[A-Z]{2}[0-9]{7,8}[A-Z]{2}"),
 }
 # Labels whose number must follow right after them (お薬手帳を持参。血圧 120/80 is no ID):
 # 身体障害者手帳 第12345号, 療育手帳番号：1234567, 精神障害者保健福祉手帳 No.123456.
