@@ -253,9 +253,9 @@ class PhoneRecognizer(Recognizer):
         if _OCR_MIX.search(text):  # 049-2O6-7781, O8O-l9O7-2246: letters OCR read for digits
             for m in _OCR_PHONE.finditer(text):
                 start = m.start()
-                if start and text[start - 1].isascii() and text[start - 1].isalnum():
-                    if text[max(0, start - 3) : start].upper() not in ("TEL", "FAX"):
-                        continue  # inside a longer code (ISO-9001-2015 is no phone anyway)
+                glued = start and text[start - 1].isascii() and text[start - 1].isalnum()
+                if glued and text[max(0, start - 3) : start].upper() not in ("TEL", "FAX"):
+                    continue  # inside a longer code (ISO-9001-2015 is no phone anyway)
                 raw = m.group()
                 digits = "".join(ch for ch in raw.translate(_OCR_DIGITS) if ch.isdigit())
                 letters = sum(ch in "OolI" for ch in raw)
