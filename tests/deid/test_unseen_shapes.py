@@ -177,6 +177,12 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         # an insurer's kanji abbreviation before the number of a 記号; a residence card
         ("記号 湘電 72 番号 1804", [("INSURANCE_ID", "湘電 72"), ("INSURANCE_ID", "1804")]),
         ("在留カード EK7720815FA（定住者）", [("OTHER_ID", "EK7720815FA")]),
+        # a name in quotes after a facility kind; more kinds and suffixes
+        ("日中活動：就労継続支援B型「工房つむぎ」週3回", [("FACILITY", "工房つむぎ")]),
+        (
+            "出産は助産院こもれびで、健診はみなと健診プラザ",
+            [("FACILITY", "助産院こもれび"), ("FACILITY", "みなと健診プラザ")],
+        ),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -239,6 +245,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "see report_sato.pdf, patient_id, lab.result, v2.5.1",  # files, fields and versions
         "S1 S2 normal, S6 24mm, H2 blocker",  # heart sounds, liver segments, receptors
         "2024/03-15 集計、ISO-9001-2015 認証",  # a slash in a date, a standard's code
+        "デイケア「利用中」、デイサービス「見学のみ」",  # quotes that name nothing
         "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms
         "Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Chicago Classification v4.0",

@@ -229,6 +229,10 @@ _KANA_NAME_GLUED = re.compile(
 _VERBAL_KANA = re.compile(
     "して|する|した|され|させ|てい|だっ|たい|ため|こと|よう|から|まで|など|ので|けど|れる|られ|より|にて|ついて|おいて"
 )
+# What stands in quotes after a kind without naming it (デイケア「利用中」, 「参加予定」).
+_NOT_QUOTED_NAME = re.compile(
+    "中$|予定|済|希望|検討|利用|参加|終了|開始|継続|中止|見学|体験|なし|あり|です|ます|した|する|ない"
+)
 # Kana that is a sentence, not a name (デイサービス ありがとうございました).
 _NOT_KANA_NAME = re.compile(
     "ます|です|まし|ませ|でし|ござい|ください|ありがと|よろしく|した$|ない$|られ|^(?:なし|あり|ある|とくに|みてい|ふめい|いない|おなじ)$"
@@ -374,6 +378,13 @@ class FacilityRecognizer(Recognizer):
                         found.add(hit)
                         break
         for m in _KIND_FIRST.finditer(text):
+            if text[m.end() : m.end() + 1] == "「":
+                # 就労継続支援B型「工房やこう」, 精神科デイケア「あおぞら」: the name in quotes
+                close = text.find("」", m.end() + 1, m.end() + 20)
+                inner = text[m.end() + 1 : close]
+                if close > m.end() + 2 and "\n" not in inner and not _NOT_QUOTED_NAME.search(inner):
+                    found.add((m.end() + 1, close, 0.8))
+                continue
             spaced = m.group().endswith(" ")  # after a space, 医師 or 消化器内科 may follow
             if not spaced and m.group() in _COMPOUNDING:
                 continue  # 訪問看護報告書, 訪問看護師: one word, no kind and name
