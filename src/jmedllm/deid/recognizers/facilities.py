@@ -58,6 +58,7 @@ from jmedllm.deid.morphology import (
     Morphemes,
     is_unknown_word,
     morphemes,
+    token_ending_at,
     token_starting_at,
     words_regex,
 )
@@ -395,7 +396,17 @@ class FacilityRecognizer(Recognizer):
                 and not _NOT_KANA_NAME.search(glued["name"])
                 and not _VERBAL_KANA.search(glued["name"])
             ):
-                end = max(end, glued.end("name"))  # 訪問看護ステーションいく|の(: MeCab's cut
+                name_end = glued.end("name")
+                j = token_ending_at(context, name_end)
+                toks = morphemes(context)
+                if (
+                    j > 0
+                    and (toks.pos[j][0] == "助詞" or toks.surfaces[j] == "で")
+                    and toks.ends[j - 1] - toks.starts[j - 1] >= 3
+                    and toks.starts[j] - m.end() >= 3
+                ):
+                    name_end = toks.starts[j]  # 助産院こもれび|で、: a particle after the name
+                end = max(end, name_end)  # 訪問看護ステーションいく|の(: MeCab's cut
             if end > m.end():
                 corp = _corp_before(text, m.start())
                 begin = corp.start() if corp and corp.group("corp") else m.start()
