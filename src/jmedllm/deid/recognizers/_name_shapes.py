@@ -94,7 +94,7 @@ _NOT_INITIALS = frozenset(
 
 # A title the role lexicon lacks, recognised by its last character (医療安全管理室長,
 # 臨床遺伝専門医, 事業所管理者, 会計課), then a space and a kanji or katakana word.
-_ROLE_TAIL = re.compile(f"(?<=[{KANJI}]{{2}})[医長者員士師課係] (?=[{KANJI}{KATAKANA}])")
+_ROLE_TAIL = re.compile(f"[医長者員士師課係] (?=[{KANJI}{KATAKANA}])")  # two kanji before: checked after
 _ROLE_HEAD = re.compile(f"[{KANJI}]{{2,9}}\\Z")
 
 
@@ -105,6 +105,8 @@ def role_tails(scan: _Scan) -> Iterator[tuple[int, int, float]]:
     text = scan.text
     for m in _ROLE_TAIL.finditer(text):
         role = _ROLE_HEAD.search(text, max(0, m.end() - 11), m.end() - 1)
+        if role is None or len(role.group()) < 3:
+            continue  # (the role word: at least two kanji before its last one)
         if role is None or role.group() in _CUE_WORDS:
             continue  # a cue word of the lexicons: the cue rules read its slot
         hit = scan.after_cue(m.end() - 1, level=1, slot=False)
@@ -200,6 +202,7 @@ def vietnamese_names(text: str) -> Iterator[tuple[int, int, float]]:
 _KATAKANA_PAIR = re.compile(f"[{KATAKANA}] [{KATAKANA}]")
 # (The look-behind comes after the first character, so that the scan skips ahead to katakana.)
 _KATAKANA_OR_DOT = re.compile(f"[{KATAKANA}・=]")
+_KATAKANA_CHAR = re.compile(f"[{KATAKANA}]")
 _LATIN_OR_DIGIT = re.compile("[A-Za-z0-9]")
 _KATAKANA_RUN = re.compile(f"[{KATAKANA}](?<![{KATAKANA}・=].)[{KATAKANA}]{{1,7}}(?![{KATAKANA}・=])")
 
@@ -228,10 +231,9 @@ def katakana_japanese(scan: _Scan) -> Iterator[tuple[int, int, float]]:
 # Labels, relations and roles as a katakana-only printout writes them (ｼﾒｲ:, ﾂﾏ, ﾀﾝﾄｳ):
 # after one, a katakana word that is a lexicon name's reading is a name, and so is the word
 # paired with it, although every pair in such a line looks like a name.
+# (no look-behind first, so that the scan skips ahead; the character before is checked after)
 _KATAKANA_CUE = re.compile(
-    "(?<!["
-    + KATAKANA
-    + "])(?:"
+    "(?:"
     + "|".join(
         _words(
             "シメイ カンジャメイ カンジャシメイ ヒホケンシャメイ リヨウシャメイ ツマ オット チョウナン "
@@ -247,6 +249,8 @@ def katakana_cued(scan: _Scan) -> Iterator[tuple[int, int, float]]:
     ﾀﾝﾄｳ ｲｼｸﾞﾛ): one word known as a name's reading vouches for one or two words."""
     text, lex = scan.text, scan.lex
     for m in _KATAKANA_CUE.finditer(text):
+        if m.start() and _KATAKANA_CHAR.match(text, m.start() - 1):
+            continue  # the end of a longer katakana word
         first = _KATAKANA_RUN.match(text, m.end())
         if first is None or first.group() in _KATA_STOP:
             continue
@@ -339,9 +343,9 @@ def vouched_by_latin(text: str) -> Iterator[tuple[int, int, float]]:
 # brackets, Pham Van Duc(ファム・ヴァン・ドゥック), Đỗ Thị Mai(ド・ティ・マイ). The words must
 # pair up (the same number, give or take one), which no product or place name does by chance.
 _LATIN_WORD = "[A-Z\u00c0-\u00de\u0110\u01a0\u01af][A-Za-z\u00c0-\u024f\u1ea0-\u1ef9'\\-]*"
-_KATAKANA_READING = re.compile(
-    f"(?<![A-Za-z\u00c0-\u024f\u1ea0-\u1ef9])(?P<n>{_LATIN_WORD}(?: {_LATIN_WORD}){{1,3}}) ?"
-    f"\\((?P<r>[{KATAKANA}]+(?:[・= ][{KATAKANA}]+){{1,3}})[)/、,]"
+_KATAKANA_READING = re.compile(f"\\((?P<r>[{KATAKANA}]+(?:[・= ][{KATAKANA}]+){{1,3}})[)/、,]")
+_LATIN_NAME_BACK = re.compile(
+    f"(?<![A-Za-z\u00c0-\u024f\u1ea0-\u1ef9])(?P<n>{_LATIN_WORD}(?: {_LATIN_WORD}){{1,3}}) ?\\Z"
 )
 
 
@@ -350,27 +354,35 @@ def vouched_by_katakana(text: str) -> Iterator[tuple[int, int, float]]:
     if "(" not in text:
         return
     for m in _KATAKANA_READING.finditer(text):
-        words = m.group("n").split()
+        name = _LATIN_NAME_BACK.search(text, max(0, m.start() - 60), m.start())
+        if name is None:
+            continue
+        words = name.group("n").split()
         readings = re.split("[・= ]", m.group("r"))
         if abs(len(words) - len(readings)) > 1 or any(w in EN_STOP or w in _TITLE_WORDS for w in words):
             continue
         if any(r in _KATA_STOP or r in _ROLE_WORDS for r in readings):
             continue
-        yield m.start("n"), m.end("n"), 0.8
+        yield name.start("n"), name.end("n"), 0.8
         yield m.start("r"), m.end("r"), 0.8
 
 
 # A katakana surname, a space and a kanji given name (ホフマン 絵里, ロドリゲス 健): the given
 # name vouches for the katakana word, which must be no katakana word UniDic knows as an
 # ordinary noun (データ 健 is no name) unless it is a foreign name of the lexicon.
-_KATAKANA_KANJI = re.compile(f"[{KATAKANA}]{{2,10}} (?P<mei>[{KANJI}]{{1,3}})(?![{KANJI}])")
+# (found from the space: katakana is common, a space before kanji is not)
+_KATAKANA_KANJI = re.compile(f" (?P<mei>[{KANJI}]{{1,3}})(?![{KANJI}])")
+_KATAKANA_BACK = re.compile(f"[{KATAKANA}]{{2,10}}\\Z")
 
 
 def katakana_with_kanji_given(scan: _Scan) -> Iterator[tuple[int, int, float]]:
     """A katakana surname followed by a space and a lexicon kanji given name."""
     text, lex = scan.text, scan.lex
     for m in _KATAKANA_KANJI.finditer(text):
-        start = m.start()
+        back = _KATAKANA_BACK.search(text, max(0, m.start() - 10), m.start())
+        if back is None:
+            continue
+        start = back.start()
         if start and (_KATAKANA_OR_DOT.match(text, start - 1) or _LATIN_OR_DIGIT.match(text, start - 1)):
             continue  # the end of a longer katakana word
         sei, mei = text[start : m.start("mei") - 1], m.group("mei")
@@ -385,7 +397,8 @@ def katakana_with_kanji_given(scan: _Scan) -> Iterator[tuple[int, int, float]]:
 
 # A staff member's surname in brackets after their unit or role: 薬剤部(楠), 放射線科(筧),
 # 外科外来(浜), 主治医確認済(関). One kanji is enough here when it is a lexicon surname.
-_UNIT_BRACKET = re.compile(f"(?<=[科部室来理師医済棟課係隊])\\((?P<n>[{KANJI}]{{1,4}})\\)")
+_UNIT_BRACKET = re.compile(f"\\((?P<n>[{KANJI}]{{1,4}})\\)")  # the unit before: checked after
+_UNIT_LAST = frozenset("科部室来理師医済棟課係隊")
 
 
 def bracketed_staff(scan: _Scan) -> Iterator[tuple[int, int, float]]:
@@ -394,6 +407,8 @@ def bracketed_staff(scan: _Scan) -> Iterator[tuple[int, int, float]]:
     if "(" not in text:
         return
     for m in _UNIT_BRACKET.finditer(text):
+        if not m.start() or text[m.start() - 1] not in _UNIT_LAST:
+            continue
         word = m.group("n")
         if word in _STOP or word in _CUE_WORDS or word in _DEPARTMENT_CUES:
             continue
@@ -406,6 +421,7 @@ def bracketed_staff(scan: _Scan) -> Iterator[tuple[int, int, float]]:
 # after a label that introduces one (user=, 出力者, 表示名 …). Not part of an e-mail address,
 # a URL or a file name.
 _HANDLE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+")
+_HANDLE_HINT = re.compile(r"[._](?<=[A-Za-z0-9][._])[A-Za-z0-9]")  # (the separator first: rare)
 _HANDLE_LABEL = re.compile(
     r"(?:user|by|author|login|ユーザー名?|表示名|出力者|更新者|作成者|入力者|記録者|操作者|担当者|アカウント|ID)"
     r" ?[=:]? ?\Z",
@@ -418,7 +434,7 @@ _FILE_END = re.compile(
 
 def user_handles(text: str, lex: _Lexicons) -> Iterator[tuple[int, int, float]]:
     """User names in logs and exports that identify a person."""
-    if "_" not in text and "." not in text:
+    if not _HANDLE_HINT.search(text):
         return
     for m in _HANDLE.finditer(text):
         start, end = m.span()

@@ -400,14 +400,16 @@ class AddressRecognizer(Recognizer):
 _FOREIGN = load_lexicon("foreign_places")
 _JA_SCRIPT = re.compile(f"[{_K}{_KATA}]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
-# Each list is one trie of literals (no look-behind first, so the scan skips ahead to the
-# possible first characters); the boundaries are checked for the few matches in Python.
-_FOREIGN_JA = re.compile(words_regex(e for e in _FOREIGN if not e.startswith("=")))
-_FOREIGN_LATIN = re.compile(words_regex(e[1:] for e in _FOREIGN if e.startswith("=")) + "(?: City)?")
+# All three lists are one trie of literals, scanned once (no look-behind first, so the scan
+# skips ahead to the possible first characters); boundaries are checked in Python.
+_FOREIGN_JA = frozenset(e for e in _FOREIGN if not e.startswith("="))
+_FOREIGN_LATIN = frozenset(e[1:] for e in _FOREIGN if e.startswith("="))
+_JAPANESE_CITIES = load_lexicon("japanese_cities")
+_PLACE = re.compile(words_regex(_FOREIGN_JA | _FOREIGN_LATIN | _JAPANESE_CITIES))
+_CITY_WORD = re.compile(" City(?![A-Za-z])")
 _PLACE_FOLLOW = re.compile(
     "在住|在勤|出身|出生|生まれ|近郊|郊外|市内|市|在|滞在|赴任|駐在|方面|経由|行き|発|着"
 )
-_JAPANESE_CITY = re.compile(words_regex(load_lexicon("japanese_cities")))
 _CITY_FOLLOW = re.compile(
     "在住|在勤|出身|から|より|へ|まで|に住|に転居|へ転居|に引っ越|で暮ら|の(?:実家|自宅|病院|施設|墓|家)|近郊|郊外|市内|方面"
 )
@@ -419,21 +421,23 @@ def _places(text: str) -> list[Span]:
     places), or a Japanese city written without 市 with a residence or movement word after
     it (札幌から, 横浜在住)."""
     out = []
-    for regex, letter, follow in (
-        (_FOREIGN_JA, _JA_SCRIPT, _PLACE_FOLLOW),
-        (_FOREIGN_LATIN, _LATIN_LETTER, None),
-        (_JAPANESE_CITY, _JA_SCRIPT, _CITY_FOLLOW),
-    ):
-        for m in regex.finditer(text):
-            start, end = m.span()
-            if start and letter.match(text, start - 1):
+    for m in _PLACE.finditer(text):
+        start, end = m.span()
+        word = m.group()
+        if word in _FOREIGN_LATIN:
+            if (start and _LATIN_LETTER.match(text, start - 1)) or _LATIN_LETTER.match(text, end):
                 continue
-            if regex is _JAPANESE_CITY:
-                if not follow.match(text, end):  # type: ignore[union-attr]
+            city = _CITY_WORD.match(text, end)
+            end = city.end() if city else end
+        else:
+            if start and _JA_SCRIPT.match(text, start - 1):
+                continue
+            if word in _JAPANESE_CITIES:
+                if not _CITY_FOLLOW.match(text, end):
                     continue
-            elif letter.match(text, end) and not (follow is not None and follow.match(text, end)):
+            elif _JA_SCRIPT.match(text, end) and not _PLACE_FOLLOW.match(text, end):
                 continue
-            out.append(Span(start, end, "ADDRESS", 0.6))
+        out.append(Span(start, end, "ADDRESS", 0.6))
     return out
 
 

@@ -248,9 +248,14 @@ class PhoneRecognizer(Recognizer):
                     best[start, end] = 0.8 if context == "phone" else 0.6
         if "0 " in text:  # 0 8 0 - 6 6 2 1 - 9 0 4 3: OCR spacing every character
             for m in _SPACED_PHONE.finditer(text):
-                if is_plausible_phone(_digits(m.group())) and (m.start(), m.end()) not in best:
-                    best[m.start(), m.end()] = 0.75
-        if _OCR_MIX.search(text):  # 049-2O6-7781, O8O-l9O7-2246: letters OCR read for digits
+                start = m.start()
+                if start and (text[start - 1].isdigit() or text[max(0, start - 2) : start - 1].isdigit()):
+                    continue  # the middle of a longer spaced number
+                if is_plausible_phone(_digits(m.group())) and (start, m.end()) not in best:
+                    best[start, m.end()] = 0.75
+        if ("O" in text or "I" in text or "l" in text) and _OCR_MIX.search(
+            text
+        ):  # 049-2O6-7781, O8O-l9O7-2246: letters OCR read for digits
             for m in _OCR_PHONE.finditer(text):
                 start = m.start()
                 glued = start and text[start - 1].isascii() and text[start - 1].isalnum()
@@ -279,7 +284,7 @@ _OCR_MIX = re.compile(r"[0-9][OlI]|[OlI][0-9]")
 _OCR_DIGITS = str.maketrans("OolI", "0011")
 _OCR_PHONE = re.compile(r"[0-9O][0-9OolI]{1,4} ?- ?[0-9OolI]{1,4} ?- ?[0-9OolI]{3,4}(?![A-Za-z0-9])")
 # Digits spaced one by one (OCR), hyphens spaced too; the number is checked as a phone.
-_SPACED_PHONE = re.compile(r"(?<![0-9] )(?<![0-9])0(?: (?:- )?[0-9]){9,10}(?![0-9]| [0-9])")
+_SPACED_PHONE = re.compile(r"0(?: (?:- )?[0-9]){9,10}(?![0-9]| [0-9])")  # (before: checked after)
 # Digits read out in words or kanji (transcripts of calls and voice input). A phone number
 # starts with zero, so a run is looked for only from a spoken zero; it must give 10 or 11
 # digits that make a plausible number.
