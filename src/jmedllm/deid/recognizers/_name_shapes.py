@@ -379,6 +379,8 @@ def katakana_with_kanji_given(scan: _Scan) -> Iterator[tuple[int, int, float]]:
     """A katakana surname followed by a space and a lexicon kanji given name."""
     text, lex = scan.text, scan.lex
     for m in _KATAKANA_KANJI.finditer(text):
+        if not m.start() or not "\u30a1" <= text[m.start() - 1] <= "\u30fe":
+            continue  # (most spaces before kanji follow kanji: a cheap test first)
         back = _KATAKANA_BACK.search(text, max(0, m.start() - 10), m.start())
         if back is None:
             continue
@@ -421,7 +423,8 @@ def bracketed_staff(scan: _Scan) -> Iterator[tuple[int, int, float]]:
 # after a label that introduces one (user=, 出力者, 表示名 …). Not part of an e-mail address,
 # a URL or a file name.
 _HANDLE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+")
-_HANDLE_HINT = re.compile(r"[._](?<=[A-Za-z0-9][._])[A-Za-z0-9]")  # (the separator first: rare)
+# (a literal first, so that the scan skips ahead: "_" anywhere, or a dot between letters)
+_HANDLE_HINT = re.compile(r"_|\.(?<=[A-Za-z]\.)[A-Za-z]")
 _HANDLE_LABEL = re.compile(
     r"(?:user|by|author|login|ユーザー名?|表示名|出力者|更新者|作成者|入力者|記録者|操作者|担当者|アカウント|ID)"
     r" ?[=:]? ?\Z",
