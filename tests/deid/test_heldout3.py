@@ -35,8 +35,9 @@ def halves() -> dict[str, Any]:
     return out
 
 
-# Measured 2026-11-29: dev 0.9721, blind 0.9190 (0.862 before that session, 0.877 all before any change).
-@pytest.mark.parametrize(("half", "recall"), [("dev", 0.965), ("blind", 0.91)])
+# Measured at the end of the 2026-11-29 day session: dev 0.9731, blind 0.9275 (0.9190 at the
+# end of the night session, 0.862 before it, 0.877 before any change).
+@pytest.mark.parametrize(("half", "recall"), [("dev", 0.965), ("blind", 0.92)])
 def test_heldout3_scores(halves: dict[str, Any], half: str, recall: float) -> None:
     report = halves[half]
     assert report.n_documents >= 31

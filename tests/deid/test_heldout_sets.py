@@ -1,4 +1,4 @@
-"""The fourth to eighth hand-written sets (2026-11-29), scored as CI floors.
+"""The fourth to eleventh hand-written sets (2026-11-29), scored as CI floors.
 
 Each was written by a different writer who never read the engine, its lexicons, the
 synthetic templates or the other sets (the headers of the fixtures state their
@@ -10,9 +10,14 @@ conventions), and scored before any rule was changed for it:
   written for them (tests/deid/test_unseen_shapes.py holds those shapes with other values).
 * ``heldout7.txt`` (50, a regional hospital's everyday documents) was written later the same
   day and used as a dev set too, after its first score.
-* ``heldout6.txt`` (50 documents, a realistic mix) and ``heldout8.txt`` (50, a year of a
-  de-identification service's input) are **blind**: only their aggregate scores have ever
-  been printed, never a miss.
+* ``heldout9.txt`` (50, specialty departments and research case reports) and
+  ``heldout10.txt`` (50, messy real-world text: OCR, spaced words, half-width kana, chats,
+  e-mails, foreign residents) were written in the day session and used as dev sets after
+  their first scores (0.954 and 0.907).
+* ``heldout6.txt`` (50 documents, a realistic mix), ``heldout8.txt`` (50, a year of a
+  de-identification service's input) and ``heldout11.txt`` (50, a regional network's year
+  in Kyushu, Tohoku and Hokkaido) are **blind**: only their aggregate scores have ever been
+  printed, never a miss.
 
 Floors sit just under the figures measured on 2026-11-29 (docs/deid.md), so a regression
 fails CI. The issue's target (recall ≥ 0.99) is not met on any of them.
@@ -30,14 +35,19 @@ from jmedllm.deid.evaluate import evaluate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-# (fixture, documents, recall floor, precision floor); measured at the end of the
-# 2026-11-29 session: 0.9794/0.9844, 0.9584/0.9821, 0.9463/0.9757, 0.9743/0.9796, 0.9290/0.9880.
+# (fixture, documents, recall floor, precision floor, protected-terms ceiling); measured at
+# the end of the 2026-11-29 day session (docs/deid.md). The issue's ceiling for protected
+# terms is 2%; heldout11 (110 protected terms, scored blind) has 4 masked, 3.6%, and its
+# ceiling records that miss rather than hide it.
 SETS = [
-    ("heldout4.txt", 60, 0.97, 0.975),
-    ("heldout5.txt", 60, 0.95, 0.975),
-    ("heldout6.txt", 50, 0.94, 0.97),
-    ("heldout7.txt", 50, 0.965, 0.975),
-    ("heldout8.txt", 50, 0.92, 0.98),
+    ("heldout4.txt", 60, 0.98, 0.98, 0.02),
+    ("heldout5.txt", 60, 0.97, 0.975, 0.02),
+    ("heldout6.txt", 50, 0.96, 0.97, 0.02),
+    ("heldout7.txt", 50, 0.98, 0.975, 0.02),
+    ("heldout8.txt", 50, 0.95, 0.98, 0.02),
+    ("heldout9.txt", 50, 0.965, 0.965, 0.02),
+    ("heldout10.txt", 50, 0.93, 0.97, 0.02),
+    ("heldout11.txt", 50, 0.92, 0.975, 0.04),
 ]
 
 
@@ -49,9 +59,9 @@ def analyzer() -> Any:
     return PhiAnalyzer()
 
 
-@pytest.mark.parametrize(("fixture", "documents", "recall", "precision"), SETS)
+@pytest.mark.parametrize(("fixture", "documents", "recall", "precision", "protected"), SETS)
 def test_heldout_set_scores(
-    analyzer: Any, fixture: str, documents: int, recall: float, precision: float
+    analyzer: Any, fixture: str, documents: int, recall: float, precision: float, protected: float
 ) -> None:
     gold = heldout_module().load_heldout(FIXTURES / fixture)
     assert len(gold) == documents
@@ -59,4 +69,4 @@ def test_heldout_set_scores(
     # Aggregates only: the blind set's misses are never printed.
     assert report.char_recall >= recall, f"recall={report.char_recall}"
     assert report.char_precision >= precision, f"precision={report.char_precision}"
-    assert report.protected_masked <= 0.02 * report.protected_total
+    assert report.protected_masked <= protected * report.protected_total
