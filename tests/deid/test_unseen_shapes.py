@@ -183,6 +183,8 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
             "出産は助産院こもれびで、健診はみなと健診プラザ",
             [("FACILITY", "助産院こもれび"), ("FACILITY", "みなと健診プラザ")],
         ),
+        # a room (and bed) heading a roster line before a name and a sex in brackets
+        ("503-2 須磨（女）★ 術後2日目", [("FACILITY", "503")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),

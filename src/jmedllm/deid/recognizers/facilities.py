@@ -330,11 +330,11 @@ _MUNICIPAL_OFFICE = re.compile(
     "(?:課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター)\\Z"
 )
 _NOT_MUNICIPALITY_HEAD = frozenset("同当各本他全両")
-# A room number at the head of a roster line, before a person with an honorific or an age
-# in brackets: ・601 九十九 寅吉（88）, ※605 肝付 様.
+# A room number (and bed) at the head of a roster line, before a person with an honorific, an
+# age or a sex in brackets: ・601 九十九 寅吉（88）, ※605 肝付 様, 501-1 明石（男）.
 _ROSTER_ROOM = re.compile(
-    r"^[ \t]*(?:[・\-*※●○■□]|[※]?[0-9]{1,2}[.)])?[ \t]*(?P<room>[1-9][0-9]{2,3})号?室? "
-    f"(?=[{KANJI}{KATAKANA}A-Z][^\\n(]{{0,14}}?(?: ?(?:様|さん)|\\([0-9]{{2,3}}(?:歳)?[,)、]))",
+    r"^[ \t]*(?:[・\-*※●○■□]|[※]?[0-9]{1,2}[.)])?[ \t]*(?P<room>[1-9][0-9]{2,3})(?:-[0-9]{1,2})?号?室? "
+    f"(?=[{KANJI}{KATAKANA}A-Z][^\\n(]{{0,14}}?(?: ?(?:様|さん)|\\([0-9]{{2,3}}(?:歳)?[,)、]|\\([男女][,)、]))",
     re.MULTILINE,
 )
 # A bed of an intensive-care unit: CCU-3, ICU 5, NICU-12 (look-behind after the first letter,
