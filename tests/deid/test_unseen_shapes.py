@@ -185,6 +185,9 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ),
         # a room (and bed) heading a roster line before a name and a sex in brackets
         ("503-2 須磨（女）★ 術後2日目", [("FACILITY", "503")]),
+        # a space between the town and the house number; a one-kanji city after a label
+        ("次女：大津市比叡 3-22-9", [("ADDRESS", "大津市比叡 3-22-9")]),
+        ("住所（寮）：燕市吉田東栄町１４９０番地", [("ADDRESS", "燕市吉田東栄町１４９０番地")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),

@@ -109,7 +109,7 @@ _CITY_RE = "|".join(sorted(_CITIES, key=len, reverse=True))
 # A generic municipality needs more address after it, or "…町" in prose would match.
 _GENERIC_FOLLOW = (
     rf"(?:(?:[{_K}{_KATA}A-Za-z]|(?<=[{_K}ぁ-ゖ])[のが](?=[{_K}])|(?!に|で|へ|から|まで|より|は|を|と|や|も|の|が)[ぁ-ゖ]){{0,8}}?"
-    rf"(?:[0-9]|[{_KNUM}]+(?:丁目|番)|丁目|番地)|[{_K}]{{1,5}}[区町村]|大字|字)"
+    rf"(?: ?[0-9]|[{_KNUM}]+(?:丁目|番)|丁目|番地)|[{_K}]{{1,5}}[区町村]|大字|字)"  # 大津市坂本 3-22-9
 )
 # Scanning starts at a prefecture, a listed city, or a bare unit character: a generic
 # municipality is found from its suffix backwards, which keeps the scan one cheap pass.
@@ -238,7 +238,11 @@ def _generic_start(text: str, suffix: int) -> int | None:
     if suffix - start >= 2:
         return start
     if start < suffix:
-        return None  # one kanji: 本町, 南区 are towns and wards, not where an address starts
+        # one kanji: 本町, 南区 are towns and wards, not where an address starts — but 燕市,
+        # 旭市 right after a label or a bracket are cities
+        if text[suffix - 1 : suffix + 1].endswith("市") and (start == 0 or text[start - 1] in _LABEL_END):
+            return start
+        return None
     kana = _KANA_BEFORE.search(text, max(0, suffix - 6), suffix)
     if kana is None or _NOT_KANA_PLACE.search(kana.group()):
         return None
@@ -252,6 +256,7 @@ _KANA_BEFORE = re.compile(rf"(?:[ぁ-ゖ]{{2,5}}|[{_KATA}]{{2,5}})$")
 # Particles and endings that make a kana run prose, not a place name (…のみ市, …ですが町).
 _NOT_KANA_PLACE = re.compile("です|ます|から|まで|より|[はをがにでへとものや]$")
 _PLACE_BEFORE = frozenset(" \n\t:：、,。(（「『【[/")
+_LABEL_END = frozenset(":：(（「【")
 _PREF_ENDINGS = tuple(PREFECTURES)
 
 
