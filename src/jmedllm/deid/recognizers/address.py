@@ -442,6 +442,8 @@ def _places(text: str) -> list[Span]:
                     continue
             elif _JA_SCRIPT.match(text, end) and not _PLACE_FOLLOW.match(text, end):
                 continue
+            elif text[end : end + 1] == "市":
+                end += 1  # ハノイ市: the city word is part of the name
         out.append(Span(start, end, "ADDRESS", 0.6))
     return out
 
