@@ -172,6 +172,8 @@ def test_map_is_monotone_and_covers_the_text(text: str) -> None:
 @given(_texts)
 @example("は\u200b\u3099")  # a dropped invisible character between a base and its mark
 @example("\u200b\u3099か")
+@example("0ー\u200b0")  # a dropped invisible character between ー and a digit (found by hypothesis)
+@example("0\u200bー0")
 def test_normalization_is_idempotent(text: str) -> None:
     once, _ = normalize(text)
     twice, offsets = normalize(once)

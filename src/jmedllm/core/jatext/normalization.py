@@ -81,8 +81,11 @@ _STABLE_RUN = re.compile(f"[{_STABLE}]+")
 # otherwise end a run (every katakana loanword holds one). 〜 (U+301C) is the fold's own
 # target, so it stays as it is.
 _DIGIT = "0-9\uff10-\uff19"
+# An invisible character that will be dropped next to it counts as a possible digit: in
+# 0ー<zero-width space>0 the mark ends up between digits once the space is gone.
+_DIGIT_OR_DROPPED = _DIGIT + "\u200b\u2060\ufeff\u00ad"
 _ONE_TO_ONE_RUN = re.compile(
-    f"(?:[{_STABLE}\u3000\uff01-\uff5d\u301c]|(?<![{_DIGIT}])\u30fc|\u30fc(?![{_DIGIT}]))+"
+    f"(?:[{_STABLE}\u3000\uff01-\uff5d\u301c]|(?<![{_DIGIT_OR_DROPPED}])\u30fc|\u30fc(?![{_DIGIT_OR_DROPPED}]))+"
 )
 
 
