@@ -4,16 +4,21 @@ The cue rules of :mod:`._person_rules` find a name next to an honorific, a role 
 Records written by other hands show names with no such cue whose *shape* vouches for them:
 
 * a two-part name followed by its two-part kana reading, or by a transliteration in Latin
-  letters (春夏秋冬 茂(ひととせ しげる), ラマ・スディップ(LAMA Sudip)), and every form of a name
+  letters (春夏秋冬 茂(ひととせ しげる), ラマ・スディップ(LAMA Sudip)), a Latin name followed by
+  its katakana reading (Pham Van Duc(ファム・ヴァン・ドゥック)), and every form of a name
   listed in a slashed bracket after it (朴 智恩(パク・チウン/PARK JI-EUN));
 * initials (S.M., K・T, K. Hirose); Vietnamese names with their diacritics; Latin names
   standing among Japanese with a lexicon name among their words; katakana Japanese names
-  whose surname or given name is a lexicon name's reading (ｺﾞﾝﾀﾞ ｼｹﾞﾙ);
+  whose surname or given name is a lexicon name's reading (ｺﾞﾝﾀﾞ ｼｹﾞﾙ), also after the
+  katakana labels of a katakana-only printout (ｼﾒｲ:, ﾂﾏ); katakana surnames with a kanji
+  given name (ホフマン 絵里); user names holding a romaji name (kanri02_sato);
 * the speaker of a chat line after its time (06:12 ゆき🌸:);
 * a name after a staff title the role lexicon lacks, known by its last character and a
-  space (臨床遺伝専門医 雪見 透, 医療安全管理室長 神楽 岳);
-* the rest of a given name after a found surname (金 容洙, 林 ともか), and a surname before a
-  katakana given name found alone (浜 ジョージ).
+  space (臨床遺伝専門医 雪見 透, 医療安全管理室長 神楽 岳), and a surname in brackets after a
+  unit or a role (薬剤部(楠));
+* the rest of a given name after a found surname (金 容洙, 林 ともか, 我妻 とよ子), a surname
+  before a katakana given name found alone (浜 ジョージ), and the next items of a list
+  that starts with a full name.
 
 Each rule lists the look-alikes it must leave alone next to it; the tests are in
 ``tests/deid/test_unseen_shapes.py``. Every function yields ``(start, end, score)``.
