@@ -37,7 +37,7 @@ first (``グループホーム`` + ``さくら``). The type word alone is a gene
 A department after the name (``さくら病院 循環器内科``, ``さくら病院循環器内科``) is *not* part of
 the span: it is not identifying on its own and keeping it readable helps downstream use; a
 clinic *named* by departments (``こうのす内科リウマチ科``) is one name. Wards and rooms
-(``5階東病棟``, ``305号室``) are FACILITY too (REFERENCE §1), unless the option
+(``5階東病棟``, ``305号室``; the rules are in :mod:`._wards`) are FACILITY too (REFERENCE §1), unless the option
 ``{"names.facility": {"wards": False}}`` turns them off.
 """
 
@@ -62,6 +62,7 @@ from jmedllm.deid.morphology import (
     token_starting_at,
     words_regex,
 )
+from jmedllm.deid.recognizers._wards import floor_start, wards
 
 __all__ = ["FacilityRecognizer"]
 
@@ -153,28 +154,6 @@ _HAS_CORP = re.compile("会社|法人|\\((?:株|有|医|社|福|財|独|地独|�
 _GENERIC_KAI = frozenset(
     _words("学 研究 家族 医師 勉強 講演 説明 協議 委員 評議 理事 自治 町内 親 患者 懇談 研修")
 )
-# Wards and rooms, found from their last word backwards (病棟, 号室 are rare; a regex
-# that tried every position for the optional prefix would cost more than all the rest).
-_WARD_WORD = re.compile("病棟|号室")
-# 5階東病棟, 東4階病棟, 4階病棟, 西館3階東病棟, 第2病棟, 3東病棟, A病棟.
-_WARD_BEFORE = re.compile(
-    r"(?<![A-Za-z0-9])(?:(?:[東西南北本新旧中]館|[A-Z東西南北]棟) ?)?"
-    r"(?:[東西南北]?第?\d{1,2}階 ?(?:[東西南北中]\d{0,2}|[A-D]\d{0,2})?"
-    r"|[東西南北中]\d{0,2}|第?\d{1,2}[東西南北ABCD]?|[A-D]\d{0,2})\Z"
-)
-_ROOM_BEFORE = re.compile(r"(?<![0-9])\d{2,4}\Z")
-# What may stand before a room: a ward named by its function and a floor (回復期リハ病棟 2F
-# 206号室, 血液内科病棟 1012号室, 3階 307号室), each followed by a space or not.
-_WARD_NAME = re.compile(f"[{KANJI}{KATAKANA}]{{1,10}}\\Z")
-_WARD_AHEAD = re.compile(
-    f"(?:(?:(?<![{KANJI}{KATAKANA}])(?![現他同各当別前元全一])[{KANJI}{KATAKANA}]{{1,16}}病棟|(?<![0-9])[0-9]{{1,2}}(?:階|F)) ?)+\\Z"
-)
-# A floor before a unit or room of a home (2階 さくらユニット 205号室, 2F 東棟).
-_FLOOR_BEFORE = re.compile(r"(?<![0-9])[0-9]{1,2}(?:階|F) \Z")
-_UNIT_WORD = re.compile("ユニット|棟|号室")
-# A bed code after a ward: 3B-12, 8北-801, 3B.
-_WARD_CODE = re.compile(r" ?[0-9]{1,2}(?:[A-Z東西南北]-?[0-9]{1,3}|-[0-9]{1,3}|[A-Z])(?![0-9A-Za-z])")
-_BED_AFTER = re.compile(r" ?(?:\d{1,2}番?床|\d{1,2}番ベッド|ベッド ?\d{1,2}番?)")
 _KATA_WORD = re.compile(f"[{KATAKANA}]+")
 _ALNUM = re.compile("[A-Za-z0-9&]+")
 _HIRA_WORD = re.compile("[\u3041-\u3096]+")
@@ -330,18 +309,6 @@ _MUNICIPAL_OFFICE = re.compile(
     "(?:課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター)\\Z"
 )
 _NOT_MUNICIPALITY_HEAD = frozenset("同当各本他全両")
-# A room number (and bed) at the head of a roster line, before a person with an honorific, an
-# age or a sex in brackets: ・601 九十九 寅吉（88）, ※605 肝付 様, 501-1 明石（男）.
-_ROSTER_ROOM = re.compile(
-    r"^[ \t]*(?:[・\-*※●○■□]|[※]?[0-9]{1,2}[.)])?[ \t]*(?P<room>[1-9][0-9]{2,3})(?:-[0-9]{1,2})?号?室? "
-    f"(?=[{KANJI}{KATAKANA}A-Z][^\\n(]{{0,14}}?(?: ?(?:様|さん)|\\([0-9]{{2,3}}(?:歳)?[,)、]|\\([男女][,)、]))",
-    re.MULTILINE,
-)
-# A bed of an intensive-care unit: CCU-3, ICU 5, NICU-12 (look-behind after the first letter,
-# so that the scan skips ahead to capitals).
-_UNIT_BED = re.compile(
-    r"[A-Z](?<![A-Za-z][A-Z])(?:CU|ICU|HCU|SCU|GCU|PICU|NICU|MFICU|CCU|SICU|EICU)?(?<=CU)[- ]?[0-9]{1,2}(?![0-9A-Za-z.]|日|週|か|ヶ|カ|時|回|名|床|人|例)"
-)
 # Closing brackets after a name (NFKC): a kana name in brackets ends there.
 _CLOSERS = frozenset(")]」』】〕")
 
@@ -437,23 +404,8 @@ class FacilityRecognizer(Recognizer):
                 if m.group("name") not in _HANGUL_GENERIC
             )
         options = context.options.get("names.facility", {}) if isinstance(context.options, dict) else {}
-        if options.get("wards", True) and ("病棟" in text or "号室" in text):
-            for m in _WARD_WORD.finditer(text):
-                ward = m.group() == "病棟"
-                before = (_WARD_BEFORE if ward else _ROOM_BEFORE).search(
-                    text, max(0, m.start() - 12), m.start()
-                )
-                if before and before.start() < m.start():
-                    bed = None if ward else _BED_AFTER.match(text, m.end())
-                    begin = before.start()
-                    if not ward:  # 回復期リハ病棟 2F 206号室: the ward and floor named before the room
-                        ahead = _WARD_AHEAD.search(text, max(0, begin - 30), begin)
-                        begin = ahead.start() if ahead else begin
-                    found.add((begin, bed.end() if bed else m.end(), 0.8))
-                elif ward and (code := _WARD_CODE.match(text, m.end())):
-                    # 小児病棟 3B-12: a bed code after a ward named by its function
-                    head = _WARD_NAME.search(text, max(0, m.start() - 10), m.start())
-                    found.add((head.start() if head else m.start(), code.end(), 0.75))
+        if options.get("wards", True):
+            found.update(wards(text))  # 5階東病棟, 305号室, ・601 九十九 寅吉（88）, CCU-3
         for word in _CLINIC_WORD.finditer(text):
             # しまうち内科医院, かまた眼科, おこのぎ胃腸科: a clinic named in kana (MeCab cuts
             # such names into particles and adverbs, so the walk above cannot read them)
@@ -494,12 +446,6 @@ class FacilityRecognizer(Recognizer):
             for m in _AMBULANCE.finditer(text):
                 if m.group("place") not in _AMBULANCE_GENERIC:
                     found.add((m.start(), m.end(), 0.8))
-        if options.get("wards", True):
-            # ・601 九十九 寅吉（88）, ※605 肝付 様: a room number heading a roster line
-            found.update((m.start("room"), m.end("room"), 0.7) for m in _ROSTER_ROOM.finditer(text))
-        if options.get("wards", True) and "CU" in text:
-            # CCU-3, NICU-12: a bed of an intensive-care unit (the unit alone is generic)
-            found.update((m.start(), m.end(), 0.75) for m in _UNIT_BED.finditer(text))
         if "店" in text:  # ヒマラヤキッチン 船橋本町店: a shop's brand, then its branch
             found.update(_brand_branches(context))
         found = {(s, _branch_end(context, e), score) for s, e, score in found}
@@ -509,9 +455,7 @@ class FacilityRecognizer(Recognizer):
                 # 在宅診療所 市原市五井中央東|1-15-3, 流山市おおたかの森|南1-5-1: a municipality
                 # that runs on into a house number is an address; the facility ends before it
                 e = city.start() - (text[city.start() - 1 : city.start()] == " ")
-            if s and text[s - 1] == " " and _UNIT_WORD.search(text, s, e):
-                floor = _FLOOR_BEFORE.search(text, max(0, s - 5), s)  # 2階 さくらユニット 205号室
-                s = floor.start() if floor else s
+            s = floor_start(text, s, e)  # 2階 さくらユニット 205号室
             if e > s:
                 spans.append(Span(s, e, "FACILITY", score))
         return spans
