@@ -188,6 +188,11 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         # a space between the town and the house number; a one-kanji city after a label
         ("次女：大津市比叡 3-22-9", [("ADDRESS", "大津市比叡 3-22-9")]),
         ("住所（寮）：燕市吉田東栄町１４９０番地", [("ADDRESS", "燕市吉田東栄町１４９０番地")]),
+        # a Markdown table: the header names the columns, the rule under it holds no values
+        (
+            "| 受給者番号 | 氏名 | 診断年 | 現住所 |\n|---|:---:|---|---|\n| 4410-0093 | 蒲原 ゆり | 2019 | 北区 |",
+            [("INSURANCE_ID", "4410-0093"), ("DATE", "2019"), ("ADDRESS", "北区")],
+        ),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -251,6 +256,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "S1 S2 normal, S6 24mm, H2 blocker",  # heart sounds, liver segments, receptors
         "2024/03-15 集計、ISO-9001-2015 認証",  # a slash in a date, a standard's code
         "デイケア「利用中」、デイサービス「見学のみ」",  # quotes that name nothing
+        "| 項目 | 結果 |\n|---|---|\n| CRP | 0.3 |",  # a Markdown table with no identifier column
         "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms
         "Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Chicago Classification v4.0",

@@ -1,4 +1,4 @@
-"""Cells of CSV and TSV exports whose header names an identifier column.
+"""Cells of CSV and TSV exports and Markdown tables whose header names an identifier column.
 
 EHR and scheduling systems export lists as delimited text: ``時刻,患者ID,氏名,カナ,生年月日,
 郵便番号,住所,電話``. Below such a header a cell carries no context of its own — ``0019920``
@@ -117,6 +117,10 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "初診日",
         "死亡日",
         "手術日",
+        "診断日",
+        "診断年",
+        "発症日",
+        "生年月",
     ),
     "INSURANCE_ID": (
         "保険証番号",
@@ -149,7 +153,9 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _LABEL_OF: dict[str, str] = {name: label for label, names in _COLUMNS.items() for name in names}
 _NOISE = re.compile(r"[\s\"'「」『』【】\[\]]|欄$|列$")
-_DELIMITERS = (",", "\t")
+_DELIMITERS = (",", "\t", "|")  # CSV, TSV and Markdown tables (| 氏名 | 病名 |)
+# The rule under a Markdown header (|---|:---:|): no values.
+_RULE_CELL = re.compile(r"\s*:?-{2,}:?\s*")
 #: A header has at least this many fields, and a cell of an identifier column is at most
 #: this long (a longer one is free text: a note, not a value).
 MIN_FIELDS = 3
@@ -187,7 +193,8 @@ def _value(line: str, start: int, end: int) -> tuple[int, int]:
 
 @RECOGNIZERS.register("structure.table_columns")
 class TableColumnRecognizer(Recognizer):
-    """Values under identifier columns of CSV/TSV exports (the header names the column)."""
+    """Values under identifier columns of CSV/TSV exports and Markdown tables (the header
+    names the column)."""
 
     labels: ClassVar[tuple[str, ...]] = tuple(_COLUMNS)
     # Below the label-gated recognizers: where both find a value, theirs has the finer span.
@@ -195,7 +202,7 @@ class TableColumnRecognizer(Recognizer):
 
     def analyze(self, context: TextContext) -> list[Span]:
         text = context.text
-        if "," not in text and "\t" not in text:
+        if "," not in text and "\t" not in text and "|" not in text:
             return []
         spans: list[Span] = []
         lines: list[tuple[int, str]] = []
@@ -216,6 +223,9 @@ class TableColumnRecognizer(Recognizer):
                 cells = _cells(line, delimiter)
                 if len(cells) != len(columns):
                     break
+                if delimiter == "|" and all(_RULE_CELL.fullmatch(line, a, b) for a, b in cells[1:-1]):
+                    i += 1
+                    continue  # |---|---|
                 for (start, end), label in zip(cells, columns, strict=True):
                     if label is None:
                         continue
