@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -236,6 +237,27 @@ def _alembic_config() -> Any:
     return config
 
 
+def _enable_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the lock.
+
+    Switching a new database to WAL takes an exclusive lock for a moment, and SQLite answers
+    "database is locked" at once — no busy handler — when another connection is switching
+    too: several workers opening a fresh database together (1–2% of such starts here).
+    The retry gives up after the busy timeout, like any other statement.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
     """Pragmas on every new connection, and explicit BEGIN (see :meth:`Database.session`).
 
@@ -249,11 +271,11 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if not in_memory:
                 # WAL: readers do not block the writer nor the writer the readers.
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:
             cursor.close()
 
