@@ -193,6 +193,8 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
             "| 受給者番号 | 氏名 | 診断年 | 現住所 |\n|---|:---:|---|---|\n| 4410-0093 | 蒲原 ゆり | 2019 | 北区 |",
             [("INSURANCE_ID", "4410-0093"), ("DATE", "2019"), ("ADDRESS", "北区")],
         ),
+        # a name in brackets after a team is no reading of the team
+        ("緩和ケアチーム（ベネット 真理）が支援", [("PERSON", "ベネット 真理")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -257,6 +259,8 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "2024/03-15 集計、ISO-9001-2015 認証",  # a slash in a date, a standard's code
         "デイケア「利用中」、デイサービス「見学のみ」",  # quotes that name nothing
         "| 項目 | 結果 |\n|---|---|\n| CRP | 0.3 |",  # a Markdown table with no identifier column
+        "歩行補助具：使用(有)、筋力の低下(有)、幻視・幻聴(有)",  # (有) ticked on a form
+        "12:31　児娩出（経腟分娩）、0:24 超緊急帝王切開を決定（グレードA）",  # events after a time
         "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms
         "Kikuchi-Fujimoto disease, Hashimoto's thyroiditis, Chicago Classification v4.0",

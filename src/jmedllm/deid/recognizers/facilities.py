@@ -311,6 +311,8 @@ _MUNICIPAL_OFFICE = re.compile(
 _NOT_MUNICIPALITY_HEAD = frozenset("同当各本他全両")
 # Closing brackets after a name (NFKC): a kana name in brackets ends there.
 _CLOSERS = frozenset(")]」』】〕")
+# Nouns that name an action or a state (UniDic's サ変/形状詞 possibilities).
+_VERBAL_POS = frozenset({"サ変可能", "形状詞可能", "サ変形状詞可能", "副詞可能"})
 
 
 @RECOGNIZERS.register("names.facility")
@@ -484,6 +486,8 @@ class FacilityRecognizer(Recognizer):
                 return None
             name.append(Token(tok.start, start, text[tok.start : start], tok.pos))
         name.reverse()
+        if suffix == "(有)" and first > 0 and tokens.pos[first - 1][2] in _VERBAL_POS:
+            return None  # 使用(有), 低下(有): "present" ticked on a form, not 有限会社
         name = _walk_back(tokens, first - 1, tokens.starts[first], name)
         if mid and name and start - name[0].start < 2:
             return None  # 公|園: a one-character head alone is no name

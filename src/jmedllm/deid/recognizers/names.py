@@ -636,6 +636,11 @@ _READING_LABELS = frozenset(
 )
 
 
+# Katakana words before a name in brackets that are a team or a place, not the name's
+# reading (緩和ケアチーム（ベネット 真理）, デイサービス（山田）).
+_NOT_READING_END = re.compile(
+    "(?:チーム|センター|ケア|サービス|ステーション|ホーム|クリニック|ルーム|グループ|ユニット|スタッフ)\\Z"
+)
 # The characters a match of _OTHER_FORM or _READING_AFTER can start with.
 _READING_FIRST = frozenset(" 様さ氏殿君くち先([【/")
 
@@ -651,7 +656,7 @@ def _readings(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple
         if text[end : end + 1] not in _READING_FIRST:  # neither _OTHER_FORM nor _READING_AFTER
             if start and end < len(text) and text[end] == ")":
                 b = _READING_BEFORE.search(text, max(0, start - 40), start)
-                if b:
+                if b and not _NOT_READING_END.search(b.group(1)):
                     yield b.start(1), b.end(1), 0.9
             continue
         other = _OTHER_FORM.match(text, end)
