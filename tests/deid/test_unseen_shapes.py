@@ -273,3 +273,16 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
 )
 def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
     assert spans(analyzer, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a team before a bracketed name is no reading of it (not ケアチーム as a name too)
+        ("緩和ケアチーム（ベネット 真理）が支援", [("PERSON", "ベネット 真理")]),
+        # a name run into a term written without a particle: the term stays
+        ("文書で「川崎病 湊 くん」と誤記", [("PERSON", "湊")]),
+    ],
+)
+def test_exactly(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]) -> None:
+    assert spans(analyzer, text) == expected
