@@ -282,6 +282,9 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
         ("緩和ケアチーム（ベネット 真理）が支援", [("PERSON", "ベネット 真理")]),
         # a name run into a term written without a particle: the term stays
         ("文書で「川崎病 湊 くん」と誤記", [("PERSON", "湊")]),
+        # a role word the lists lack is no surname before the name; an exam after a time no speaker
+        ("点検メモ / 点検者 会沢 / 出力", [("PERSON", "会沢")]),
+        ("19:52 Xp：左大腿骨頸部骨折", []),
     ],
 )
 def test_exactly(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]) -> None:

@@ -159,6 +159,8 @@ def chat_speakers(text: str) -> Iterator[tuple[int, int, float]]:
         name = m.group("n")
         if _NOT_SPEAKER.search(name) or name in _CUE_WORDS or name in _STOP:
             continue
+        if name.isascii() and len(name) < 3:
+            continue  # 19:52 Xp:, 8:00 CT: an examination, not a display name
         yield m.start("n"), m.end("n"), 0.7
 
 

@@ -169,6 +169,8 @@ _NOT_GIVEN_KANA = (
 _SLOT_WORD = f"([{KANJI}]{{2,5}}(?:ノ[{KANJI}]+)?(?=[\\n /()、,。」】]|$)|[{KANJI}](?= ))"
 _SLOT = re.compile(f"[\\n :/(、,【】「]{_SLOT_WORD}")  # a literal first: re skips ahead fast
 _SLOT_AT_START = re.compile(_SLOT_WORD)
+# Last characters of role words (点検者, 相談員, 薬剤師, 指導医, 栄養士, 認定係): no surname ends so.
+_ROLE_TAIL_CHARS = frozenset("者員師医士係")
 _SIGN_SUFFIX = frozenset("受記印宛宅方")  # 左右田受 (received by), 山田印, 山田宛
 _ONE_GIVEN_END = re.compile(r"$|[\n(、,。]| (?![ぁ-ゖ])")  # not 山田 文 を
 _LIST_GAP = re.compile(" ?[、,] ?")
@@ -507,6 +509,8 @@ class _Scan:
         m = _KANJI_WORD.match(text, pos)
         if m is None or m.end() - pos > 4 or m.group() in _STOP or m.group() in _CUE_WORDS:
             return None
+        if m.end() - pos > 1 and text[m.end() - 1] in _ROLE_TAIL_CHARS:
+            return None  # 点検者 会沢: a role word the lists lack, then the name
         gap = _NAME_GAP.match(text, m.end())
         if gap is None or self.starting_at(pos) < 0:
             return None
