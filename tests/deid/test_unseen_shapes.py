@@ -260,6 +260,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "デイケア「利用中」、デイサービス「見学のみ」",  # quotes that name nothing
         "| 項目 | 結果 |\n|---|---|\n| CRP | 0.3 |",  # a Markdown table with no identifier column
         "歩行補助具：使用(有)、筋力の低下(有)、幻視・幻聴(有)",  # (有) ticked on a form
+        "飼い猫のミケちゃんの写真、愛犬 コロ と散歩",  # pets' names
         "12:31　児娩出（経腟分娩）、0:24 超緊急帝王切開を決定（グレードA）",  # events after a time
         "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms

@@ -529,6 +529,7 @@ class PersonRecognizer(Recognizer):
             Span(s, e, "PERSON", score)
             for s, e, score in outermost(found)
             if not (text[e - 1] in _MUNICIPAL_UNITS and _RESIDENCE.match(text, e))
+            and not _PET_BEFORE.search(text, max(0, s - 6), s)
         ]
 
     @staticmethod
@@ -625,6 +626,10 @@ def outermost(found: Iterable[tuple[int, int, float]]) -> list[tuple[int, int, f
     return kept
 
 
+# A pet's name is no person's (飼い猫のミケちゃん, 愛犬 コロ): REFERENCE §1 counts people only.
+_PET_BEFORE = re.compile(
+    "(?:飼い猫|飼い犬|愛犬|愛猫|ペット|飼っている猫|飼っている犬|猫|犬|インコ|ハムスター)の? ?\\Z"
+)
 # A place where someone lives is no name, whatever cue stands before it: 長女（宇和島市在住）.
 _MUNICIPAL_UNITS = frozenset("市区町村郡県都府道")
 _RESIDENCE = re.compile("在住|出身|在勤|居住|在|内|の自宅|の実家")
