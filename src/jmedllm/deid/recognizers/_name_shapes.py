@@ -58,6 +58,7 @@ __all__ = [
     "katakana_with_kanji_given",
     "latin_in_japanese",
     "list_neighbours",
+    "no_joined",
     "role_tails",
     "surname_heads",
     "user_handles",
@@ -576,6 +577,35 @@ def _to_katakana(word: str) -> str:
 
 
 _HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
+
+
+# ノ written between kanji inside a surname (竹ノ塚, 宮ノ下, 木ノ内): MeCab cuts it into
+# 竹|ノ|塚, so a rule finds only a piece; the piece is joined with the rest and with the
+# given name after a space.
+_NO_AFTER = re.compile(f"ノ[{KANJI}]{{1,3}}")
+_NO_BEFORE = re.compile(f"(?<![{KANJI}])[{KANJI}]{{1,3}}ノ\\Z")
+
+
+def no_joined(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
+    """Found name pieces joined over a ノ between kanji (竹|ノ塚 聡子 → 竹ノ塚 聡子)."""
+    text = scan.text
+    if "ノ" not in text:
+        return
+    for start, end, score in list(spans):
+        new_start, new_end = start, end
+        after = _NO_AFTER.match(text, end) if _KANJI_RUN.match(text, end - 1, end) else None
+        if after is not None:
+            new_end = after.end()
+            if text[new_end : new_end + 1] == " ":
+                new_end = (
+                    scan.given_after(new_end + 1) or scan.kana_given(new_end + 1, backward=False) or new_end
+                )
+        if start and text[start - 1] == "ノ" and _KANJI_RUN.match(text, start):
+            before = _NO_BEFORE.search(text, max(0, start - 4), start)
+            if before is not None:
+                new_start = before.start()
+        if (new_start, new_end) != (start, end):
+            yield new_start, new_end, score
 
 
 def given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:

@@ -71,6 +71,7 @@ from jmedllm.deid.recognizers._name_shapes import (
     katakana_with_kanji_given,
     latin_in_japanese,
     list_neighbours,
+    no_joined,
     role_tails,
     surname_heads,
     user_handles,
@@ -525,6 +526,7 @@ class PersonRecognizer(Recognizer):
         found.update(scan.propagate(found))
         found.update(given_tails(scan, found))
         found.update(surname_heads(scan, found))
+        found.update(no_joined(scan, found))
         return [
             Span(s, e, "PERSON", score)
             for s, e, score in outermost(found)
