@@ -197,6 +197,8 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("緩和ケアチーム（ベネット 真理）が支援", [("PERSON", "ベネット 真理")]),
         # ノ between kanji inside a surname joins the pieces MeCab cut
         ("ケアマネ 竹ノ内 千春（ケアプランさくら）", [("PERSON", "竹ノ内 千春")]),
+        # IDs after their owner, more owners listed after the first
+        ("患者ID：母 8830215、児 8830216", [("PATIENT_ID", "8830215"), ("PATIENT_ID", "8830216")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),

@@ -101,7 +101,13 @@ _TRIAL_REGISTRY = re.compile(r"jRCT|UMIN|NCT[0-9]|JapicCTI|JMA-IIA|ISRCTN|ChiCTR
 _DIGIT_GROUP = re.compile(r"(?: [0-9]{3,8}){1,2}(?=$|[\s、。,)」])")
 # Digits written one by one with spaces ("ID:0 0 4 1 2 7 3 8") are one value.
 _PATIENT_VALUE = r"(?P<v>[0-9](?: [0-9]){4,19}(?![0-9])|[A-Za-z0-9][A-Za-z0-9\-_]{2,23})"
-_PATIENT = re.compile(rf"(?:{_PATIENT_LABELS})\.?{_NOTE}{_SEP}{_PATIENT_VALUE}")
+# Whose record, between the label and the value: 患者ID：母 7720415、児 7720416.
+_WHOSE = r"(?:(?:母|父|児|本人|夫|妻|長男|長女|次男|次女|第[1-9一二三]子) ?)?"
+_PATIENT = re.compile(rf"(?:{_PATIENT_LABELS})\.?{_NOTE}{_SEP}{_WHOSE}{_PATIENT_VALUE}")
+# More values of one label, each after its owner: 、児 7720416.
+_MORE_WHOSE = re.compile(
+    r"[、,] ?(?:母|父|児|本人|夫|妻|長男|長女|次男|次女|第[1-9一二三]子) ?(?P<v>[0-9]{4,12}|[A-Za-z][A-Za-z0-9\-]{3,15})(?![0-9A-Za-z])"
+)
 _PATIENT_FOREIGN = re.compile(rf"(?:{_EN_PATIENT_LABELS}|{_FOREIGN_PATIENT_LABELS})\.?{_SEP}{_PATIENT_VALUE}")
 # _PATIENT_FOREIGN is tried only where its "No"/"number"/"#" or a foreign label stands (a
 # search for 200 English labels over every Latin letter of a note would cost 10x the rest).
@@ -152,6 +158,10 @@ class PatientIdRecognizer(Recognizer):
             if bare_id and m.start() > 0 and text[m.start() - 1].isascii() and text[m.start() - 1].isalpha():
                 continue  # the "ID" of "COVID-19" or "UUID"
             spans.append(Span(start, end, "PATIENT_ID", 0.85 if bare_id else 0.95))
+            pos = end
+            while (more_whose := _MORE_WHOSE.match(text, pos)) is not None:
+                spans.append(Span(*more_whose.span("v"), "PATIENT_ID", 0.9))
+                pos = more_whose.end()
         return spans
 
 
