@@ -199,6 +199,13 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("ケアマネ 竹ノ内 千春（ケアプランさくら）", [("PERSON", "竹ノ内 千春")]),
         # IDs after their owner, more owners listed after the first
         ("患者ID：母 8830215、児 8830216", [("PATIENT_ID", "8830215"), ("PATIENT_ID", "8830216")]),
+        # one date in both calendars; a municipality's office whose name starts with 各
+        ("生年月日：2019年（令和元年）5月20日", [("DATE", "2019年（令和元年）5月20日")]),
+        (
+            "交付（各務原市 子育て世代包括支援センター）",
+            [("FACILITY", "各務原市 子育て世代包括支援センター")],
+        ),
+        ("南風原町国民健康保険 保険者番号", [("FACILITY", "南風原町国民健康保険")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),
@@ -265,6 +272,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "| 項目 | 結果 |\n|---|---|\n| CRP | 0.3 |",  # a Markdown table with no identifier column
         "歩行補助具：使用(有)、筋力の低下(有)、幻視・幻聴(有)",  # (有) ticked on a form
         "飼い猫のミケちゃんの写真、愛犬 コロ と散歩",  # pets' names
+        "各市町村の保健センター、同市役所",  # municipalities named generically
         "12:31　児娩出（経腟分娩）、0:24 超緊急帝王切開を決定（グレードA）",  # events after a time
         "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms

@@ -240,7 +240,11 @@ def _generic_start(text: str, suffix: int) -> int | None:
     if start < suffix:
         # one kanji: 本町, 南区 are towns and wards, not where an address starts — but 燕市,
         # 旭市 right after a label or a bracket are cities
-        if text[suffix - 1 : suffix + 1].endswith("市") and (start == 0 or text[start - 1] in _LABEL_END):
+        if (
+            text[suffix - 1 : suffix + 1].endswith("市")
+            and (start == 0 or text[start - 1] in _LABEL_END)
+            and text[start] not in _NOT_ONE_KANJI_CITY
+        ):
             return start
         return None
     kana = _KANA_BEFORE.search(text, max(0, suffix - 6), suffix)
@@ -257,6 +261,7 @@ _KANA_BEFORE = re.compile(rf"(?:[ぁ-ゖ]{{2,5}}|[{_KATA}]{{2,5}})$")
 _NOT_KANA_PLACE = re.compile("です|ます|から|まで|より|[はをがにでへとものや]$")
 _PLACE_BEFORE = frozenset(" \n\t:：、,。(（「『【[/")
 _LABEL_END = frozenset(":：(（「【")
+_NOT_ONE_KANJI_CITY = frozenset("同当各本他全両前元新旧某市")  # 各市町村, 同市: no city
 _PREF_ENDINGS = tuple(PREFECTURES)
 
 

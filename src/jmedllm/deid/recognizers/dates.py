@@ -544,6 +544,12 @@ _DAY_WITH_TIME = re.compile(r"日(?=の?(?:午前|午後|夕方|朝|夜(?!間)|�
 _DAY_NUMBER_BEFORE = re.compile(r"(?<![0-9月/])(?:3[01]|[12][0-9]|[1-9])\Z")
 
 
+_YEAR_WITH_ERA = re.compile(
+    r"(?<![0-9])(?:19|20)[0-9]{2}年\((?:令和|平成|昭和|大正|明治)(?:元|[0-9]{1,2})年\)"
+    r"(?:(?:1[0-2]|[1-9])月(?:(?:3[01]|[12][0-9]|[1-9])日)?)?(?:頃|ごろ)?"
+)
+
+
 def _more_dates(text: str) -> list[tuple[int, int, float]]:
     """Era dates with dots, timestamps, compact dates in fields, English years, days with a
     time of day."""
@@ -560,6 +566,8 @@ def _more_dates(text: str) -> list[tuple[int, int, float]]:
     for m in _EN_YEAR.finditer(text):
         if _EN_YEAR_WORD.search(text, max(0, m.start() - 6), m.start() + 1):
             out.append((m.start("y"), m.end("y"), 0.7))
+    if "年(" in text:  # 2021年(令和3年)9月12日: one date written in both calendars
+        out += [(m.start(), m.end(), 0.9) for m in _YEAR_WITH_ERA.finditer(text)]
     if "日" in text:
         for m in _DAY_WITH_TIME.finditer(text):
             day = _DAY_NUMBER_BEFORE.search(text, max(0, m.start() - 3), m.start())

@@ -302,11 +302,11 @@ _MUNICIPALITY_BEFORE = re.compile(f"[{KANJI}]{{1,5}}\\Z")
 # 新潟市 中央区役所. Only the first office after the municipality: a section after an
 # office (区役所 保護課) is a department, which is no part of a facility's name; 同市役所,
 # 当県 are no names.
-_OFFICE_END = re.compile("課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター")
+_OFFICE_END = re.compile("課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター|国民健康保険")
 _MUNICIPAL_OFFICE = re.compile(
     f"(?<![{KANJI}])(?P<muni>[{KANJI}]{{1,5}}[都道府県市区町村]) ?"
     f"(?:(?!区役所|役所|役場|保健所|支所|センター)[{KANJI}\\u3041-\\u3096{KATAKANA}・]){{0,12}}?"
-    "(?:課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター)\\Z"
+    "(?:課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター|国民健康保険)\\Z"
 )
 _NOT_MUNICIPALITY_HEAD = frozenset("同当各本他全両")
 # Closing brackets after a name (NFKC): a kana name in brackets ends there.
@@ -442,7 +442,9 @@ class FacilityRecognizer(Recognizer):
             ):
                 continue  # 課題, 係数: the word goes on
             office = _MUNICIPAL_OFFICE.search(text, max(0, m.start() - 16), m.end())
-            if office is not None and office.group("muni")[0] not in _NOT_MUNICIPALITY_HEAD:
+            muni = office.group("muni") if office is not None else ""
+            generic = muni[:1] in _NOT_MUNICIPALITY_HEAD and all(c in "都道府県市区町村郡" for c in muni[1:])
+            if office is not None and not generic:  # 同市, 各市町村 (not 各務原市)
                 found.add((office.start(), m.end(), 0.8))
         if "救急" in text:  # 住之江救急1, 首里救急: an ambulance unit named after its station
             for m in _AMBULANCE.finditer(text):
