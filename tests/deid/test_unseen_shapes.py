@@ -206,6 +206,8 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
             [("FACILITY", "各務原市 子育て世代包括支援センター")],
         ),
         ("南風原町国民健康保険 保険者番号", [("FACILITY", "南風原町国民健康保険")]),
+        # a municipality in romaji with no house number
+        ("Lives alone in Tokorozawa-shi, Saitama. Son abroad.", [("ADDRESS", "Tokorozawa-shi, Saitama")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),

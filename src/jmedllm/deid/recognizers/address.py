@@ -511,7 +511,17 @@ def _romaji_addresses(text: str) -> list[Span]:
             continue  # "3 Chiba-ken": a bare number and one word is no house address
         end = _RJ_FORWARD.match(text, anchor.end()).end()
         spans.append(Span(back.start(), end, "ADDRESS", 0.9))
+    # A municipality in romaji with no house number (Lives in Kawagoe-shi, Saitama): a place
+    # a person lives in, like 那覇市在住 (0.6).
+    for m in _RJ_MUNICIPALITY.finditer(text):
+        if m.start() >= end and not (m.start() and text[m.start() - 1].isalpha()):
+            spans.append(Span(m.start(), m.end(), "ADDRESS", 0.6))
     return spans
+
+
+_RJ_MUNICIPALITY = re.compile(
+    rf"[A-Z][a-z]+-(?:shi|ku|cho|machi|mura|gun)(?![A-Za-z])(?:, (?:{_RJ_PREFECTURES})(?![A-Za-z]))?"
+)
 
 
 # Street addresses abroad: "14 Harcourt Road, Dublin 2, Ireland", "221B Baker Street, London",
