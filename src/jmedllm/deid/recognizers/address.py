@@ -513,15 +513,19 @@ def _romaji_addresses(text: str) -> list[Span]:
         spans.append(Span(back.start(), end, "ADDRESS", 0.9))
     # A municipality in romaji with no house number (Lives in Kawagoe-shi, Saitama): a place
     # a person lives in, like 那覇市在住 (0.6).
-    for m in _RJ_MUNICIPALITY.finditer(text):
-        if m.start() >= end and not (m.start() and text[m.start() - 1].isalpha()):
-            spans.append(Span(m.start(), m.end(), "ADDRESS", 0.6))
+    # (found from "-shi"/"-ku", a literal, and read back: the scan skips ahead)
+    for m in _RJ_UNIT_AFTER.finditer(text):
+        name = _RJ_NAME_BACK.search(text, max(0, m.start() - 20), m.start())
+        if name is None or name.start() < end:
+            continue
+        pref = _RJ_PREF_AFTER.match(text, m.end())
+        spans.append(Span(name.start(), pref.end() if pref else m.end(), "ADDRESS", 0.6))
     return spans
 
 
-_RJ_MUNICIPALITY = re.compile(
-    rf"[A-Z][a-z]+-(?:shi|ku|cho|machi|mura|gun)(?![A-Za-z])(?:, (?:{_RJ_PREFECTURES})(?![A-Za-z]))?"
-)
+_RJ_UNIT_AFTER = re.compile(r"-(?:shi|ku|cho|machi|mura|gun)(?![A-Za-z])")
+_RJ_NAME_BACK = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+\Z")
+_RJ_PREF_AFTER = re.compile(rf", (?:{_RJ_PREFECTURES})(?![A-Za-z])")
 
 
 # Street addresses abroad: "14 Harcourt Road, Dublin 2, Ireland", "221B Baker Street, London",

@@ -280,7 +280,7 @@ class PhoneRecognizer(Recognizer):
 
 
 # Phone numbers with letters OCR read for digits (O for 0, l or I for 1), in three groups.
-_OCR_MIX = re.compile(r"[0-9][OlI]|[OlI][0-9]")
+_OCR_MIX = re.compile(r"[OlI](?:(?<=[0-9][OlI])|(?=[0-9]))")  # (the rare letters first)
 _OCR_DIGITS = str.maketrans("OolI", "0011")
 _OCR_PHONE = re.compile(r"[0-9O][0-9OolI]{1,4} ?- ?[0-9OolI]{1,4} ?- ?[0-9OolI]{3,4}(?![A-Za-z0-9])")
 # Digits spaced one by one (OCR), hyphens spaced too; the number is checked as a phone.
