@@ -275,6 +275,7 @@ def test_found(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]
         "歩行補助具：使用(有)、筋力の低下(有)、幻視・幻聴(有)",  # (有) ticked on a form
         "飼い猫のミケちゃんの写真、愛犬 コロ と散歩",  # pets' names
         "各市町村の保健センター、同市役所",  # municipalities named generically
+        "本人 安心。担当 確認、家族 不安",  # verbal nouns after a relation or a role, spaced
         "12:31　児娩出（経腟分娩）、0:24 超緊急帝王切開を決定（グレードA）",  # events after a time
         "15:30 一般外来、9:00 透析(午前)",  # a unit after a time is no chat speaker
         "逆流性食道炎 ロサンゼルス分類 grade B、Los Angeles classification grade B",  # places in terms

@@ -657,6 +657,8 @@ class _Scan:
                 return hit[0], given, hit[2]  # サントス 理沙: a katakana surname, a kanji given name
             return hit
         name = self.kanji_name(pos, backward=False, level=level)
+        if name is not None and self._verbal_word(*name):
+            name = None  # 本人 安心。: one word UniDic knows as a verbal noun, not 安 + 心
         if name is None and level:
             loose = self.kanji_name(pos, backward=False, level=0)
             if loose and _HONORIFIC_NEXT.match(text, loose[1]):
@@ -682,6 +684,15 @@ class _Scan:
         if more is None and spaced > end and (level == 0 or self.is_surname(*name)):
             more = self.kana_given_loose(spaced)  # 氏名：九十九 キミヱ
         return name[0], more or end, 0.9 if level else 0.85
+
+    def _verbal_word(self, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` is one token UniDic tags as a common noun that can be
+        a verb or an adjective (安心, 確認, 不安) — never a name, whatever its kanji."""
+        i = self.starting_at(start)
+        if i < 0 or self.tokens.ends[i] != end:
+            return False
+        pos = self.tokens.pos[i]
+        return pos[1] == "普通名詞" and pos[2] in _NOT_NAME_NOUNS
 
     def _slot_end(self, end: int) -> bool:
         """Whether a word ending at ``end`` fills a slot: a list separator, a bracket, a line
