@@ -24,19 +24,16 @@ def test_hl7_fields_by_position() -> None:
     for item in [
         ("FACILITY", "MINATO_GH"),
         ("PATIENT_ID", "5520017"),
-        ("PERSON", "TAKEUCHI"),
-        ("PERSON", "SORA"),
-        ("PERSON", "竹内"),
-        ("PERSON", "空"),
+        ("PERSON", "TAKEUCHI^SORA"),  # the parts of one name are one span
+        ("PERSON", "竹内^空"),
         ("ADDRESS", "港区芝5-1-1"),
         ("POSTAL_CODE", "105-0014"),
         ("PHONE", "03-5555-0101"),
-        ("PERSON", "MIKI"),
+        ("PERSON", "TAKEUCHI^MIKI"),
         ("PHONE", "090-5555-0102"),
         ("FACILITY", "7E^712^01"),  # a location is one place
         ("OTHER_ID", "20431"),  # the doctor's id
-        ("PERSON", "HOSHINO"),
-        ("PERSON", "REN"),
+        ("PERSON", "HOSHINO^REN"),
         ("OTHER_ID", "M0001"),  # the message control id
         ("OTHER_ID", "ORD-88121"),  # placer and filler order numbers
         ("OTHER_ID", "L250102-0042"),

@@ -208,6 +208,10 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         ("南風原町国民健康保険 保険者番号", [("FACILITY", "南風原町国民健康保険")]),
         # a municipality in romaji with no house number
         ("Lives alone in Tokorozawa-shi, Saitama. Son abroad.", [("ADDRESS", "Tokorozawa-shi, Saitama")]),
+        # machine-made text: log timestamps with milliseconds, receipt (UKE) dates, compact dates in CSV/TSV
+        ("2024-06-17 14:22:08.331 INFO ADT received", [("DATE", "2024-06-17 14:22:08.331")]),
+        ("SY,3320001,4300610,,,パーキンソン病,01,", [("DATE", "4300610")]),
+        ("011080234\t0000738215\t20250218\t20250203", [("DATE", "20250218"), ("DATE", "20250203")]),
         # a ward named by its function, a floor and a bed code before or after the room
         ("病室は緩和ケア病棟 418号室です", [("FACILITY", "緩和ケア病棟 418号室")]),
         ("居室：3F あじさいユニット 311号室", [("FACILITY", "3F あじさいユニット 311号室")]),

@@ -56,7 +56,7 @@ _WEEKDAY = (
 )
 _WEEKDAY_AFTER = re.compile(_WEEKDAY)
 _TIME = (
-    r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2})?(?: ?(?:AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z]))?"
+    r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?: ?(?:AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z]))?"
     r"(?: ?[〜~\-] ?\d{1,2}:\d{2}(?![0-9]))?"  # the end of a time range (14:00〜15:10): the same day
     r"| ?時(?!間)(?:\d{1,2}分)?(?:\d{1,2}秒)?))"
 )
@@ -533,7 +533,13 @@ _KANJI_ERA_DOTTED = re.compile(
 _TIMESTAMP = re.compile(_YMD + r"(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9])?(?![0-9])")
 # An eight-digit date between the separators of a record or a file name: |19520227|,
 # IMG_20240701_0805.jpg, schedule_20250303.csv.
-_COMPACT_FIELD = re.compile(rf"[|_^~](?P<d>{_YMD})(?=[|_^~.]|$)")
+_COMPACT_FIELD = re.compile(rf"[|_^~,\t](?P<d>{_YMD})(?=[|_^~.,\t\n]|$)")
+# Dates of the receipt (UKE) records: RE/SY/SI/IY… lines, where a date is G+YYMMDD (5060603
+# is 令和6年6月3日; 1–5 = 明治 … 令和) or a billing month YYYYMM.
+_RECEIPT_LINE = re.compile(r"^(?:IR|RE|HO|KO|SY|SI|IY|TO|CO|SJ|TI|JD|MF|GO|SN),[^\n]*", re.MULTILINE)
+_RECEIPT_DATE = re.compile(
+    r"(?<=,)(?:[1-5][0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2]))(?=,|$)"
+)
 # A year after an English preposition: "in 2017", "since 2021" (found from the letter before
 # the space, so that the scan skips ahead on a character set; the word is checked in Python).
 _EN_YEAR = re.compile(r"[a-zA-Z] (?P<y>(?:19|20)[0-9]{2})(?![0-9])")
@@ -561,8 +567,13 @@ def _more_dates(text: str) -> list[tuple[int, int, float]]:
         for m in _TIMESTAMP.finditer(text)
         if not text[m.start() - 1 : m.start()].isdigit()
     ]
-    if "|" in text or "_" in text or "^" in text:
+    if "|" in text or "_" in text or "^" in text or "," in text or "\t" in text:
         out += [(m.start("d"), m.end("d"), 0.75) for m in _COMPACT_FIELD.finditer(text)]
+    if "," in text:
+        for line in _RECEIPT_LINE.finditer(text):
+            out += [
+                (m.start(), m.end(), 0.75) for m in _RECEIPT_DATE.finditer(text, line.start(), line.end())
+            ]
     for m in _EN_YEAR.finditer(text):
         if _EN_YEAR_WORD.search(text, max(0, m.start() - 6), m.start() + 1):
             out.append((m.start("y"), m.end("y"), 0.7))

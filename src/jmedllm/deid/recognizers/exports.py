@@ -150,7 +150,12 @@ def _components(text: str, start: int, end: int, wanted: dict[int, str]) -> list
             comp_end = rep_end if comp_end < 0 else comp_end
             label = wanted.get(index)
             if label and comp_end > comp_start:
-                out.append(Span(comp_start, comp_end, label, 0.9))
+                last = out[-1] if out else None
+                if last is not None and label == "PERSON" == last.label and last.end == comp_start - 1:
+                    # YAMADA^TARO: the parts of one name are one span, caret included
+                    out[-1] = Span(last.start, comp_end, label, 0.9)
+                else:
+                    out.append(Span(comp_start, comp_end, label, 0.9))
             comp_start, index = comp_end + 1, index + 1
         rep_start = rep_end + 1
     return out
