@@ -79,7 +79,7 @@ def spans(analyzer: PhiAnalyzer, text: str) -> list[tuple[str, str]]:
         # HL7 v2 and FHIR JSON pasted into a note
         (
             "PID|1||7001234^^^H^MR||SAKAKI^NAO",
-            [("PATIENT_ID", "7001234"), ("PERSON", "SAKAKI"), ("PERSON", "NAO")],
+            [("PATIENT_ID", "7001234"), ("PERSON", "SAKAKI^NAO")],
         ),
         (
             '{"family": "榊", "given": ["奈緒"], "postalCode": "860-0001"}',
