@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterator
 from itertools import pairwise
 
+from jmedllm.core.jatext.chars import to_katakana
 from jmedllm.deid.morphology import HIRAGANA, KANJI, KATAKANA
 from jmedllm.deid.recognizers._person_rules import (
     _CUE_WORDS,
@@ -572,13 +573,6 @@ def surname_heads(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[t
             yield head.start(1), end, score
 
 
-def _to_katakana(word: str) -> str:
-    return word.translate(_HIRA_TO_KATA)
-
-
-_HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
-
-
 # ノ written between kanji inside a surname (竹ノ塚, 宮ノ下, 木ノ内): MeCab cuts it into
 # 竹|ノ|塚, so a rule finds only a piece; the piece is joined with the rest and with the
 # given name after a space.
@@ -633,7 +627,7 @@ def given_tails(scan: _Scan, spans: set[tuple[int, int, float]]) -> Iterator[tup
             continue  # "様 と 説 得": text spaced one character at a time (OCR)
         if len(word) == 2 and "\u3041" <= word[1] <= "\u3096":
             k = scan.starting_at(tail.start())
-            if _to_katakana(word) not in scan.lex.kana_given or (k >= 0 and scan.tokens.pos[k][0] != "名詞"):
+            if to_katakana(word) not in scan.lex.kana_given or (k >= 0 and scan.tokens.pos[k][0] != "名詞"):
                 continue  # two hiragana: only a known given name that is no particle (うめ, not から)
         if word[0] in _NOT_TAIL_START or word in _CUE_WORDS or word in _STOP or word in _DEPARTMENT_CUES:
             continue
