@@ -92,9 +92,9 @@ _BEFORE_BAD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs
 # test-generated, and nothing else in clinical text has this shape.
 # [0-9]{2,4}, the first digit written out so that the scan skips ahead to digits (re finds
 # no first-character set for a pattern that starts with a repetition).
+_PHONE_SHAPE = re.compile(r"[0-9][0-9]{1,3}-[0-9]{2,4}-[0-9]{4}")
 # A phone number right before a slash: the number after the slash is the next of a list.
 _PHONE_BEFORE_SLASH = re.compile(r"(?<![0-9])0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}\Z")
-_PHONE_SHAPE = re.compile(r"[0-9][0-9]{1,3}-[0-9]{2,4}-[0-9]{4}")
 _FREE_DIAL_10 = ("0120", "0570", "0180", "0990")
 _MOBILE_11 = ("020", "050", "060", "070", "080", "090", "0800")
 
@@ -247,36 +247,58 @@ class PhoneRecognizer(Recognizer):
                 if context != "id":
                     best[start, end] = 0.8 if context == "phone" else 0.6
         if "0 " in text:  # 0 8 0 - 6 6 2 1 - 9 0 4 3: OCR spacing every character
-            for m in _SPACED_PHONE.finditer(text):
-                start = m.start()
-                if start and (text[start - 1].isdigit() or text[max(0, start - 2) : start - 1].isdigit()):
-                    continue  # the middle of a longer spaced number
-                if is_plausible_phone(_digits(m.group())) and (start, m.end()) not in best:
-                    best[start, m.end()] = 0.75
-        if ("O" in text or "I" in text or "l" in text) and _OCR_MIX.search(
-            text
-        ):  # 049-2O6-7781, O8O-l9O7-2246: letters OCR read for digits
-            for m in _OCR_PHONE.finditer(text):
-                start = m.start()
-                glued = start and text[start - 1].isascii() and text[start - 1].isalnum()
-                if glued and text[max(0, start - 3) : start].upper() not in ("TEL", "FAX"):
-                    continue  # inside a longer code (ISO-9001-2015 is no phone anyway)
-                raw = m.group()
-                digits = "".join(ch for ch in raw.translate(_OCR_DIGITS) if ch.isdigit())
-                letters = sum(ch in "OolI" for ch in raw)
-                if 1 <= letters <= 4 and len(digits) - letters >= 6 and is_plausible_phone(digits):
-                    best.setdefault((m.start(), m.end()), 0.7)
-        if _SPOKEN_ZERO.search(text):  # ゼロキューゼロ の 三三一八 の 七七〇二: read out in a transcript
-            for m in _SPOKEN_PHONE.finditer(text):
-                words = list(_SPOKEN_DIGIT.finditer(text, m.start(), m.end()))
-                digits = "".join(_SPOKEN_VALUE[w.group()] for w in words)
-                # the run may go on into a particle read as a digit (…はちに電話): the
-                # number is its longest plausible head of 11 or 10 digits
-                for n in (11, 10):
-                    if len(digits) >= n and is_plausible_phone(digits[:n]):
-                        best[m.start(), words[n - 1].end()] = 0.75
-                        break
+            for span in _spaced_phones(text):
+                best.setdefault(span, 0.75)
+        if ("O" in text or "I" in text or "l" in text) and _OCR_MIX.search(text):
+            for span in _ocr_phones(text):  # 049-2O6-7781: letters OCR read for digits
+                best.setdefault(span, 0.7)
+        if _SPOKEN_ZERO.search(text):  # ゼロキューゼロ の 三三一八 の 七七〇二
+            for span in _spoken_phones(text):
+                best[span] = 0.75
         return [Span(s, e, "PHONE", score) for (s, e), score in sorted(best.items())]
+
+
+def _spaced_phones(text: str) -> list[tuple[int, int]]:
+    """Phone numbers with every digit spaced (OCR): 0 8 0 - 6 6 2 1 - 9 0 4 3."""
+    out = []
+    for m in _SPACED_PHONE.finditer(text):
+        start = m.start()
+        if start and (text[start - 1].isdigit() or text[max(0, start - 2) : start - 1].isdigit()):
+            continue  # the middle of a longer spaced number
+        if is_plausible_phone(_digits(m.group())):
+            out.append((start, m.end()))
+    return out
+
+
+def _ocr_phones(text: str) -> list[tuple[int, int]]:
+    """Phone numbers with letters OCR read for digits: 049-2O6-7781, O8O-l9O7-2246."""
+    out = []
+    for m in _OCR_PHONE.finditer(text):
+        start = m.start()
+        glued = start and text[start - 1].isascii() and text[start - 1].isalnum()
+        if glued and text[max(0, start - 3) : start].upper() not in ("TEL", "FAX"):
+            continue  # inside a longer code (ISO-9001-2015 is no phone anyway)
+        raw = m.group()
+        digits = "".join(ch for ch in raw.translate(_OCR_DIGITS) if ch.isdigit())
+        letters = sum(ch in "OolI" for ch in raw)
+        if 1 <= letters <= 4 and len(digits) - letters >= 6 and is_plausible_phone(digits):
+            out.append((start, m.end()))
+    return out
+
+
+def _spoken_phones(text: str) -> list[tuple[int, int]]:
+    """Phone numbers read out in words or kanji (ゼロキューゼロ の 三三一八 の 七七〇二)."""
+    out = []
+    for m in _SPOKEN_PHONE.finditer(text):
+        words = list(_SPOKEN_DIGIT.finditer(text, m.start(), m.end()))
+        digits = "".join(_SPOKEN_VALUE[w.group()] for w in words)
+        # the run may go on into a particle read as a digit (…はちに電話): the number is
+        # its longest plausible head of 11 or 10 digits
+        for n in (11, 10):
+            if len(digits) >= n and is_plausible_phone(digits[:n]):
+                out.append((m.start(), words[n - 1].end()))
+                break
+    return out
 
 
 # Phone numbers with letters OCR read for digits (O for 0, l or I for 1), in three groups.
