@@ -93,3 +93,31 @@ def test_fhir_resource_ids_and_identifiers() -> None:
     ]:
         assert item in got, (item, got)
     assert "obs-1" not in {s for _, s in got}  # an observation's id identifies no one
+
+
+def test_hl7_staff_and_insurance_fields() -> None:
+    text = (
+        "EVN|A01|20250301090000|||E7710^HAMANAKA^AOI\n"
+        "ORC|NW|O-5512|F-0091||||||20250301||N0042^SAKAGUCHI^MIO|D3301^TERAUCHI^GO\n"
+        "OBR|1|O-5512|F-0091|CBC^血算|||20250301|||||||||D3301^TERAUCHI^GO\n"
+        "OBX|1|NM|WBC||6.1|10*3/uL|3.3-8.6|N|||F|||||L0007^MIKAMI^SEI\n"
+        "IN1|1|06^組合管掌健康保険^JHSD|06139826|玄海電機健康保険組合||||||||||||ODA^KEN|SEL"
+        "|||||||||||||||||||12-3^4567^01\n"
+    )
+    got = labelled(Hl7v2Recognizer(), text)
+    for item in [
+        ("OTHER_ID", "E7710"),  # EVN-5: who entered the event
+        ("PERSON", "HAMANAKA^AOI"),
+        ("PERSON", "SAKAGUCHI^MIO"),  # ORC-11 verified by
+        ("PERSON", "TERAUCHI^GO"),  # ORC-12 and OBR-16 ordering provider
+        ("PERSON", "MIKAMI^SEI"),  # OBX-16 responsible observer
+        ("INSURANCE_ID", "06139826"),  # IN1-3 保険者番号
+        ("FACILITY", "玄海電機健康保険組合"),  # IN1-4
+        ("PERSON", "ODA^KEN"),  # IN1-16 the insured
+        ("INSURANCE_ID", "12-3"),  # IN1-36 記号^番号^枝番
+        ("INSURANCE_ID", "4567"),
+        ("INSURANCE_ID", "01"),
+    ]:
+        assert item in got, item
+    # Codes and results stay: the test, its value, the relationship code.
+    assert not any(value in ("CBC", "6.1", "SEL", "WBC") for _label, value in got)

@@ -305,6 +305,10 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
         # a role word the lists lack is no surname before the name; an exam after a time no speaker
         ("点検メモ / 点検者 会沢 / 出力", [("PERSON", "会沢")]),
         ("19:52 Xp：左大腿骨頸部骨折", []),
+        # words whose likeliest reading is a common noun but which UniDic also lists as a
+        # surname, before a title; common words before the same titles stay
+        ("午後の枠は大門医師へ振替、循環器 氷室Dr.へ連絡", [("PERSON", "大門"), ("PERSON", "氷室")]),
+        ("担任の先生へ、専門医師に相談、正常先生", []),
     ],
 )
 def test_exactly(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]) -> None:

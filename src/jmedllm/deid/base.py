@@ -97,6 +97,7 @@ RECOGNIZERS: Registry[type[Recognizer]] = Registry(
         "jmedllm.deid.recognizers.facilities",
         "jmedllm.deid.recognizers.tables",
         "jmedllm.deid.recognizers.exports",
+        "jmedllm.deid.recognizers.markup",
         "jmedllm.deid.recognizers.neural",
     ),
 )

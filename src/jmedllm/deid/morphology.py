@@ -57,6 +57,7 @@ __all__ = [
     "MAX_CHUNK",
     "Morphemes",
     "analyze",
+    "could_be_surname",
     "is_unknown_word",
     "morphemes",
     "token_ending_at",
@@ -95,17 +96,22 @@ _FIELDS = r"%pS\t%m\t%phl\t"
 
 class _Local(threading.local):
     tagger: Any = None
+    # The same dictionary printing every word of the lattice (-a), for could_be_surname().
+    lattice: Any = None
     # The latest analysis, for tokenize(); a weak reference, so no text outlives its context.
     last: weakref.ref[Morphemes] | None = None
     # Words looked up by is_unknown_word() for the current document (cleared per document,
     # so that no name fragments accumulate in a long-running process).
     unknown: dict[str, bool] | None = None
+    # Words looked up by could_be_surname(), cleared with ``unknown``.
+    names: dict[str, bool] | None = None
 
 
 _local = _Local()
 _lock = threading.Lock()
 _pos_table: dict[str, tuple[str, str, str, str]] | None = None
 _unknown_ids: frozenset[str] = frozenset()
+_surname_ids: frozenset[str] = frozenset()  # context ids of UniDic's 人名 姓 entries
 _dicdir: str | None = None
 # The POS tuples of the table, one object per distinct value (see Morphemes.indices).
 _shared_pos: dict[tuple[str, str, str, str], tuple[str, str, str, str]] = {}
@@ -113,7 +119,7 @@ _shared_pos: dict[tuple[str, str, str, str], tuple[str, str, str, str]] = {}
 
 def _load_dictionary() -> str:
     """The unidic-lite directory and the context-id → POS table (loaded once per process)."""
-    global _pos_table, _unknown_ids, _dicdir
+    global _pos_table, _unknown_ids, _surname_ids, _dicdir
     if _dicdir is None:
         with _lock:
             if _dicdir is None:
@@ -143,12 +149,14 @@ def _load_dictionary() -> str:
                 _pos_table = table
                 _shared_pos.update(shared)
                 _unknown_ids = frozenset(unknown)
+                _surname_ids = frozenset(i for i, p in table.items() if p[2:] == ("人名", "姓"))
                 _dicdir = dicdir
     return _dicdir
 
 
-def _tagger() -> Any:
-    tagger = _local.tagger
+def _tagger(lattice: bool = False) -> Any:
+    """This thread's tagger; ``lattice``: the one that prints every word MeCab considered."""
+    tagger = _local.lattice if lattice else _local.tagger
     if tagger is None:
         dicdir = _load_dictionary()
         try:
@@ -159,7 +167,10 @@ def _tagger() -> Any:
         # backslash escapes reach MeCab; "-r /dev/null" stops it looking for a system mecabrc;
         # "-O ''" cancels the dictionary's own output style, which would override -F.
         args = f"-r /dev/null -d {shlex.quote(dicdir)} -O '' '-F{_FIELDS}' '-U{_FIELDS}' -E ''"
-        tagger = _local.tagger = fugashi.GenericTagger(args)
+        if lattice:
+            tagger = _local.lattice = fugashi.GenericTagger(f"-a {args}")
+        else:
+            tagger = _local.tagger = fugashi.GenericTagger(args)
     return tagger
 
 
@@ -287,7 +298,7 @@ def analyze(text: str) -> Morphemes:
     """The morphemes of ``text`` (see :class:`Morphemes`); whitespace gives none."""
     out = Morphemes([], [], [], [], text)
     out.shared = True
-    _local.unknown = None
+    _local.unknown = _local.names = None
     if text:
         tagger = _tagger()
         table = _pos_table
@@ -338,6 +349,31 @@ def is_unknown_word(word: str) -> bool:
         fields = _tagger().parse(word.translate(_SANITIZE)).split("\t")
         unknown = memo[word] = any(ident in _unknown_ids for ident in fields[2::3])
     return unknown
+
+
+def could_be_surname(word: str) -> bool:
+    """Whether UniDic lists ``word`` as a whole as a surname among its readings, even when
+    the likeliest analysis is another word: 大門 (a gate; also a surname), 氷室 (an ice
+    house), 北里. A title after it (氷室Dr., 大門医師へ) then makes it a name; common words
+    without such an entry (結節, 肝臓, 確認) never pass. Only surnames: UniDic's given-name
+    entries include 正常, 結果 and 長男. Looked up on demand with a second tagger that
+    prints MeCab's whole lattice (``-a``); remembered for the current document.
+    """
+    if not word:
+        return False
+    memo = _local.names
+    if memo is None or len(memo) > 1024:
+        memo = _local.names = {}
+    found = memo.get(word)
+    if found is None:
+        fields = _tagger(lattice=True).parse(word.translate(_SANITIZE)).split("\t")
+        # Every node prints (skipped space, surface, context id); one spanning the whole
+        # word with a 姓 id is the reading looked for.
+        found = memo[word] = any(
+            surface == word and ident in _surname_ids
+            for surface, ident in zip(fields[1::3], fields[2::3], strict=False)
+        )
+    return found
 
 
 def token_starts(context: Any) -> list[int]:

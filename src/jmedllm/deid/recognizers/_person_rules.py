@@ -16,6 +16,7 @@ from jmedllm.deid.morphology import (
     KANJI,
     KATAKANA,
     Morphemes,
+    could_be_surname,
     is_unknown_word,
     morphemes,
     words_regex,
@@ -362,6 +363,8 @@ class _Scan:
         lex = self.lex
         if compact in lex.surnames or compact in lex.given or self.lexicon_name(compact):
             return True  # before the character test: 仲村|渠, 廿|日出, 御|園生 hold rarer kanji
+        if len(compact) > 1 and kanji and could_be_surname(compact):
+            return True  # 氷室先生: UniDic's likeliest reading is a common noun, but it lists a surname
         if not all(map(self.name_chars_of, surfaces, poss, starts)):
             return False
         if level == 0:

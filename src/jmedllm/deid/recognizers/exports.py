@@ -11,7 +11,9 @@ the context. The field positions read here are the standard ones:
   (street, other, city, state, postal code), PID-13/14 phones, PID-18/19 account numbers;
   NK1-2 name, NK1-4 address, NK1-5 phone; PV1-3 location (point of care, room, bed),
   PV1-7/8/9/17 doctors (id, family, given), PV1-19 visit number; ORC-2/3 and OBR-2/3 placer
-  and filler order numbers.
+  and filler order numbers; the staff of EVN-5, ORC-10/11/12, OBR-10/16 and OBX-16 (id,
+  family, given); IN1-3/4 the insurer's number and name, IN1-16 the insured, IN1-36 and
+  IN1-49 the policy and the insured's numbers.
 * FHIR R4 JSON: ``family``/``given``/``prefix``-free ``HumanName`` parts, ``Address``
   parts (``line``, ``city``, ``district``, ``postalCode``), ``birthDate``, a
   ``reference`` to ``Patient/<id>``, the ``id`` of a Patient, Encounter, Coverage or
@@ -34,6 +36,7 @@ __all__ = ["FhirJsonRecognizer", "Hl7v2Recognizer"]
 # (segment, field number) → label of its components: component index → label, or _WHOLE for
 # one span over the filled components (a location 5W^512^02 is one place, not three).
 _WHOLE = 0
+_XCN = {1: "OTHER_ID", 2: "PERSON", 3: "PERSON"}
 _HL7_FIELDS: dict[tuple[str, int], dict[int, str]] = {
     ("MSH", 4): {1: "FACILITY"},
     ("MSH", 6): {1: "FACILITY"},
@@ -62,10 +65,24 @@ _HL7_FIELDS: dict[tuple[str, int], dict[int, str]] = {
     ("ORC", 3): {1: "OTHER_ID"},
     ("OBR", 2): {1: "OTHER_ID"},
     ("OBR", 3): {1: "OTHER_ID"},
+    # Staff who entered, verified, ordered, collected or observed (XCN: id^family^given).
+    ("EVN", 5): _XCN,
+    ("ORC", 10): _XCN,
+    ("ORC", 11): _XCN,
+    ("ORC", 12): _XCN,
+    ("OBR", 10): _XCN,
+    ("OBR", 16): _XCN,
+    ("OBX", 16): _XCN,
     ("GT1", 3): {1: "PERSON", 2: "PERSON"},
+    # IN1-3 the insurer's number (保険者番号), IN1-4 its name, IN1-16 the insured's name,
+    # IN1-36 the policy number (記号・番号), IN1-49 the insured's id.
+    ("IN1", 3): {1: "INSURANCE_ID"},
+    ("IN1", 4): {1: "FACILITY"},
     ("IN1", 16): {1: "PERSON", 2: "PERSON"},
+    ("IN1", 36): {1: "INSURANCE_ID", 2: "INSURANCE_ID", 3: "INSURANCE_ID"},
+    ("IN1", 49): {1: "INSURANCE_ID"},
 }
-_HL7_SEGMENT = re.compile(r"^(MSH|PID|NK1|PV1|GT1|IN1|ORC|OBR)\|", re.MULTILINE)
+_HL7_SEGMENT = re.compile(r"^(MSH|EVN|PID|NK1|PV1|GT1|IN1|ORC|OBR|OBX)\|", re.MULTILINE)
 
 # FHIR JSON: "key": "value" or "key": ["value", …] for the keys below.
 _FHIR_KEYS = {
@@ -94,7 +111,7 @@ _INSURANCE_SYSTEM = re.compile("insur|hoken|coverage", re.IGNORECASE)
 @RECOGNIZERS.register("structure.hl7v2")
 class Hl7v2Recognizer(Recognizer):
     """Names, identifiers, addresses, phones and locations at their standard positions in
-    HL7 v2 segments (MSH, PID, NK1, PV1, GT1, IN1)."""
+    HL7 v2 segments (MSH, EVN, PID, NK1, PV1, GT1, IN1, ORC, OBR, OBX)."""
 
     labels: ClassVar[tuple[str, ...]] = (
         "PERSON",
@@ -104,6 +121,7 @@ class Hl7v2Recognizer(Recognizer):
         "PHONE",
         "FACILITY",
         "OTHER_ID",
+        "INSURANCE_ID",
     )
     priority: ClassVar[int] = 80
 

@@ -48,10 +48,18 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "症例番号",
         "mrn",
         "patientid",
-        "patient_id",
         "patientno",
         "chartno",
         "recordno",
+        "cardno",
+        "accession",
+        "accessionno",
+        "accessionnumber",
+        "visitno",
+        "visitid",
+        "encounterid",
+        "admissionno",
+        "admissionid",
     ),
     "PERSON": (
         "氏名",
@@ -83,11 +91,19 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "担当看護師",
         "name",
         "patientname",
-        "patient_name",
         "fullname",
         "kana",
+        "familyname",
+        "givenname",
+        "firstname",
+        "lastname",
+        "guardianname",
+        "doctorname",
+        "staffname",
+        "username",
+        "operatorname",
     ),
-    "POSTAL_CODE": ("郵便番号", "〒", "zip", "zipcode", "postalcode", "postal_code"),
+    "POSTAL_CODE": ("郵便番号", "〒", "zip", "zipcode", "postalcode"),
     "ADDRESS": ("住所", "現住所", "住所1", "住所2", "居住地", "所在地", "address", "address1", "address2"),
     "PHONE": (
         "電話",
@@ -104,13 +120,14 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "mobile",
         "telephone",
     ),
-    "EMAIL": ("メール", "メールアドレス", "email", "e-mail", "mail"),
+    "EMAIL": ("メール", "メールアドレス", "email", "mail"),
     "DATE": (
         "生年月日",
         "誕生日",
         "dob",
+        "birth",
+        "birthday",
         "birthdate",
-        "birth_date",
         "dateofbirth",
         "入院日",
         "退院日",
@@ -152,6 +169,8 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "FACILITY": (
         "病棟",
         "病室",
+        "室",
+        "病室番号",
         "部屋",
         "部屋番号",
         "居室",
@@ -161,6 +180,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "事業所名",
         "ward",
         "room",
+        "roomno",
     ),
     "MY_NUMBER": ("マイナンバー", "個人番号"),
     "OTHER_ID": (
@@ -176,11 +196,24 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "オーダー番号",
         "依頼番号",
         "伝票番号",
+        "reservationid",
+        "reservationno",
+        "orderid",
+        "orderno",
+        "医療機関コード",
+        "clinicid",
+        "hospitalid",
+        "facilityid",
+        "staffid",
+        "employeeid",
     ),
 }
 _LABEL_OF: dict[str, str] = {name: label for label, names in _COLUMNS.items() for name in names}
-_NOISE = re.compile(r"[\s\"'「」『』【】\[\]]|欄$|列$")
+# Underscores, hyphens and dots too: patient_id, card-no and Patient.Name are one key.
+_NOISE = re.compile(r"[\s\"'「」『』【】\[\]_.\-]|欄$|列$")
 _DELIMITERS = (",", "\t", "|")  # CSV, TSV and Markdown tables (| 氏名 | 病名 |)
+# A cell holding a value: a letter or a digit, not a dash or a dot marking it empty.
+_FILLED = re.compile(r"[^\W_]")
 # The rule under a Markdown header (|---|:---:|): no values.
 _RULE_CELL = re.compile(r"\s*:?-{2,}:?\s*")
 #: A header has at least this many fields, and a cell of an identifier column is at most
@@ -257,7 +290,7 @@ class TableColumnRecognizer(Recognizer):
                     if label is None:
                         continue
                     start, end = _value(line, start, end)
-                    if 0 < end - start <= MAX_CELL:
+                    if 0 < end - start <= MAX_CELL and _FILLED.search(line, start, end):
                         spans.append(Span(base + start, base + end, label, 0.85))
                 i += 1
         return spans
