@@ -30,7 +30,10 @@ CDA = """<?xml version="1.0" encoding="UTF-8"?>
     <effectiveTime><low value="20250301"/><high value="20250310"/></effectiveTime>
     <location><healthCareFacility><name>東病棟5階</name></healthCareFacility></location>
   </encompassingEncounter></componentOf>
-  <component><section><title>退院時処方</title><text>アムロジピン 5mg 1T</text></section></component>
+  <component><section><title>退院時処方</title><text>アムロジピン 5mg 1T</text>
+    <entry><substanceAdministration><consumable><manufacturedProduct><manufacturedMaterial>
+      <name>アムロジピンOD錠5mg</name></manufacturedMaterial></manufacturedProduct></consumable>
+    </substanceAdministration></entry></section></component>
 </ClinicalDocument>"""
 
 
@@ -67,7 +70,8 @@ def test_cda_document() -> None:
     ]:
         assert item in got, item
     values = {value for _label, value in got}
-    # Codes, display names, OIDs, the prefecture alone and clinical text are not labelled.
+    # Codes, display names, OIDs, the prefecture alone, a drug's <name> and clinical text
+    # are not labelled.
     assert not values & {
         "18842-5",
         "退院時サマリー",

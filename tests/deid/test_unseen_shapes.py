@@ -309,6 +309,24 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
         # surname, before a title; common words before the same titles stay
         ("午後の枠は大門医師へ振替、循環器 氷室Dr.へ連絡", [("PERSON", "大門"), ("PERSON", "氷室")]),
         ("担任の先生へ、専門医師に相談、正常先生", []),
+        # wards as a floor and a wing: with a room, a move or a free bed; alone they stay
+        (
+            "空床 4西 1床。不可なら4東408、3N-318-B へ",
+            [("FACILITY", "4西"), ("FACILITY", "4東408"), ("FACILITY", "3N-318-B")],
+        ),
+        ("4東へ転棟予定、夜勤記録（3N）", [("FACILITY", "4東"), ("FACILITY", "3N")]),
+        ("H3N2 陽性、2E 3W の順、札幌市中央区北4条西5丁目", [("ADDRESS", "札幌市中央区北4条西5丁目")]),
+        # wards named by function after a floor, a floor after a ward, a ward after a street
+        (
+            "2階回復期病棟の205号室から南3条病棟、東病棟5階へ",
+            [
+                ("FACILITY", "2階回復期病棟"),
+                ("FACILITY", "205号室"),
+                ("FACILITY", "南3条病棟"),
+                ("FACILITY", "東病棟5階"),
+            ],
+        ),
+        ("当院の回復期病棟へ、今後の病棟 1階", []),
     ],
 )
 def test_exactly(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]) -> None:

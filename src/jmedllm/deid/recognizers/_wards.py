@@ -26,8 +26,12 @@ _WARD_WORD = re.compile("病棟|号室")
 _WARD_BEFORE = re.compile(
     r"(?<![A-Za-z0-9])(?:(?:[東西南北本新旧中]館|[A-Z東西南北]棟) ?)?"
     r"(?:[東西南北]?第?\d{1,2}階 ?(?:[東西南北中]\d{0,2}|[A-D]\d{0,2})?"
-    r"|[東西南北中]\d{0,2}|第?\d{1,2}[東西南北ABCD]?|[A-D]\d{0,2})\Z"
+    r"|[東西南北中]\d{0,2}|[東西南北]\d{1,2}条|第?\d{1,2}[東西南北ABCD]?|[A-D]\d{0,2})\Z"
 )
+# A ward named by its function after a floor (2階回復期病棟, 3F 緩和ケア病棟), and a floor
+# after a ward (西病棟7階).
+_FLOOR_WARD_BEFORE = re.compile(f"(?<![0-9])[0-9]{{1,2}}(?:階|F) ?[{KANJI}{KATAKANA}]{{1,12}}\\Z")
+_FLOOR_AFTER = re.compile(r" ?[0-9]{1,2}(?:階|F)(?![0-9A-Za-z])")
 _ROOM_BEFORE = re.compile(r"(?<![0-9])\d{2,4}\Z")
 # What may stand before a room: a ward named by its function and a floor (回復期リハ病棟 2F
 # 206号室, 血液内科病棟 1012号室, 3階 307号室), each followed by a space or not.
@@ -54,6 +58,15 @@ _UNIT_BED = re.compile(
     r"[A-Z](?<![A-Za-z][A-Z])(?:CU|ICU|HCU|SCU|GCU|PICU|NICU|MFICU|CCU|SICU|EICU)?(?<=CU)[- ]?[0-9]{1,2}(?![0-9A-Za-z.]|日|週|か|ヶ|カ|時|回|名|床|人|例)"
 )
 
+# A floor and a wing standing for a ward (4東, 5階西, 3N, 4W), not inside a longer code.
+_BARE_WARD = re.compile(
+    r"(?<![0-9A-Za-z.\-])(?:[1-9]|1[0-9])(?:階?[東西南北]|[NSEW])(?![0-9]*[A-Za-z東西南北館棟側口])"
+)
+# A room after it (4東408, 3N-318-B, 4W 0412), a move or a bed count (4東へ転棟, 4西 1床).
+_ROOM_AFTER = re.compile(r"[- ]?[0-9]{3,4}(?:号室)?(?:-[A-D](?![A-Za-z]))?(?![0-9])")
+_MOVE_AFTER = re.compile(r"(?:病棟)?(?:へ|に|から|より)?(?:転棟|転床|転室|入院| ?[0-9]床)")
+_WARD_CONTEXT_BEFORE = re.compile(r"(?:病棟|転棟|空床|病室|夜勤|日勤|準夜|深夜)[^\n]{0,4}\Z")
+
 
 def wards(text: str) -> Iterator[tuple[int, int, float]]:
     """Wards, rooms and beds in ``text``."""
@@ -61,8 +74,10 @@ def wards(text: str) -> Iterator[tuple[int, int, float]]:
         for m in _WARD_WORD.finditer(text):
             ward = m.group() == "病棟"
             before = (_WARD_BEFORE if ward else _ROOM_BEFORE).search(text, max(0, m.start() - 12), m.start())
+            if ward and not (before and before.start() < m.start()):
+                before = _FLOOR_WARD_BEFORE.search(text, max(0, m.start() - 16), m.start())
             if before and before.start() < m.start():
-                bed = None if ward else _BED_AFTER.match(text, m.end())
+                bed = _FLOOR_AFTER.match(text, m.end()) if ward else _BED_AFTER.match(text, m.end())
                 begin = before.start()
                 if not ward:  # 回復期リハ病棟 2F 206号室: the ward and floor named before the room
                     ahead = _WARD_AHEAD.search(text, max(0, begin - 30), begin)
@@ -79,6 +94,21 @@ def wards(text: str) -> Iterator[tuple[int, int, float]]:
         # CCU-3, NICU-12: a bed of an intensive-care unit (the unit alone is generic)
         for m in _UNIT_BED.finditer(text):
             yield m.start(), m.end(), 0.75
+    yield from _ward_codes(text)
+
+
+def _ward_codes(text: str) -> Iterator[tuple[int, int, float]]:
+    """Wards written as a floor and a wing without 病棟 (4東, 5階西, 3N, 4W), where a room
+    follows (4東408, 3N-318-B) or a move between wards or a free bed is spoken of (4東へ転棟,
+    空床 4西 1床, 夜勤記録（3N）). Alone, 4東 or 3N could be anything."""
+    for m in _BARE_WARD.finditer(text):
+        start, end = m.span()
+        room = _ROOM_AFTER.match(text, end)
+        if room is not None and (text[end] in "- " or text[end - 1] > "~"):
+            # a room glued to the ward only after a kanji wing (4東408; 4W0412 may be a code)
+            yield start, room.end(), 0.75
+        elif _MOVE_AFTER.match(text, end) or _WARD_CONTEXT_BEFORE.search(text, max(0, start - 8), start):
+            yield start, end, 0.7
 
 
 def floor_start(text: str, start: int, end: int) -> int:

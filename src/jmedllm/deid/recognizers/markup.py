@@ -157,12 +157,13 @@ class MarkupRecognizer(Recognizer):
             if start >= end:
                 continue
             label = _CDA_ELEMENTS.get(tag)
-            if label is None and tag == "name":
+            if label is None and tag == "name" and contexts.cda:
+                # in CDA a <name> is also a drug's or a device's: only where it stands says
                 where = contexts.at(m.start())
                 label = (
                     "PERSON" if where in _PERSON_CONTEXT else "FACILITY" if where in _ORG_CONTEXT else None
                 )
-            if label is None:
+            elif label is None:
                 label = _generic_label(tag)
             if label is not None:
                 spans.append(Span(start, end, label, 0.85))
@@ -219,6 +220,8 @@ class _Contexts:
         # Offsets of the context tags' ends and the innermost open context after each.
         self._ends: list[int] = []
         self._inside: list[str | None] = []
+        #: Whether the text holds a CDA document (its root element or its namespace).
+        self.cda = "<ClinicalDocument" in text or "urn:hl7-org:v3" in text
         stack: list[str] = []
         for m in _CONTEXT_TAG.finditer(text):
             tag = m.group("tag")
