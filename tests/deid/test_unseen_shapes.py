@@ -327,6 +327,18 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             ],
         ),
         ("当院の回復期病棟へ、今後の病棟 1階", []),
+        # one character in brackets tells two staff of one name apart; a sex or a job does not
+        ("受け手：リーダー 阿部(敦)、機関員 鈴木（智）", [("PERSON", "阿部(敦)"), ("PERSON", "鈴木（智）")]),
+        (
+            "06:30 小淵沢（介） 排泄、白州 康夫（医） 往診、明石（男）",
+            [("PERSON", "小淵沢"), ("PERSON", "白州 康夫"), ("PERSON", "明石")],
+        ),
+        # office and liaison staff named after their desk and a space
+        (
+            "精算は 事務 北白川 が 行う（受付 菅生）、地域連携 安土 → 外来",
+            [("PERSON", "北白川"), ("PERSON", "菅生"), ("PERSON", "安土")],
+        ),
+        ("事務 手続き、受付 時間、心理 検査、地域連携 強化", []),
     ],
 )
 def test_exactly(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]) -> None:

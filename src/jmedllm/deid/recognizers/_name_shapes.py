@@ -52,6 +52,7 @@ __all__ = [
     "bracketed_forms",
     "bracketed_staff",
     "chat_speakers",
+    "disambiguated",
     "given_tails",
     "initials",
     "katakana_cued",
@@ -533,6 +534,23 @@ def bracketed_forms(text: str, spans: set[tuple[int, int, float]]) -> Iterator[t
                 if not any(w.rstrip(".") in EN_STOP or w in _KATA_STOP or w in _ROLE_WORDS for w in words):
                     yield pos + lead, pos + lead + len(m.group()), 0.8
             pos += len(part) + 1
+
+
+# 阿部(敦), 森田(あ), 鈴木(智): one character in brackets after a surname tells two staff of
+# one name apart, and belongs to the name; a sex, a relation or a job (明石(男), 佐藤(妻),
+# 須玉(介) for 介護) does not.
+_ONE_CHAR_TAG = re.compile(
+    f"\\((?![男女父母妻夫兄弟姉妹祖孫甥姪嫁婿娘息長次様介看医薬栄理作言事リ])[{KANJI}{HIRAGANA}{KATAKANA}]\\)"
+)
+
+
+def disambiguated(text: str, spans: set[tuple[int, int, float]]) -> Iterator[tuple[int, int, float]]:
+    """Found names extended over a one-character tag in brackets right after them."""
+    if "(" not in text:
+        return
+    for start, end, score in list(spans):
+        if text[end : end + 1] == "(" and _ONE_CHAR_TAG.match(text, end):
+            yield start, end + 3, score
 
 
 # The rest of a given name after a found surname (金 容|洙, 韓 明|洙, 林 ともか): a kanji

@@ -64,6 +64,7 @@ from jmedllm.deid.recognizers._name_shapes import (
     bracketed_forms,
     bracketed_staff,
     chat_speakers,
+    disambiguated,
     given_tails,
     initials,
     katakana_cued,
@@ -527,6 +528,7 @@ class PersonRecognizer(Recognizer):
         found.update(given_tails(scan, found))
         found.update(surname_heads(scan, found))
         found.update(no_joined(scan, found))
+        found.update(disambiguated(text, found))
         return [
             Span(s, e, "PERSON", score)
             for s, e, score in outermost(found)
