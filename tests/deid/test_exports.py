@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jmedllm.deid.base import RECOGNIZERS, TextContext
-from jmedllm.deid.recognizers.exports import FhirJsonRecognizer, Hl7v2Recognizer
+from jmedllm.deid.recognizers.exports import DicomRecognizer, FhirJsonRecognizer, Hl7v2Recognizer
 
 MESSAGE = (
     "MSH|^~\\&|LAB|MINATO_GH|EMR|MINATO_GH|20250102083000||ORU^R01|M0001|P|2.5\n"
@@ -70,7 +70,7 @@ def test_fhir_name_address_and_patient_reference() -> None:
 
 def test_registered_by_default() -> None:
     names = {p.name for p in RECOGNIZERS.plugins() if p.obj.default_enabled}
-    assert {"structure.hl7v2", "structure.fhir_json"} <= names
+    assert {"structure.hl7v2", "structure.fhir_json", "structure.dicom"} <= names
 
 
 def test_fhir_resource_ids_and_identifiers() -> None:
@@ -121,3 +121,37 @@ def test_hl7_staff_and_insurance_fields() -> None:
         assert item in got, item
     # Codes and results stay: the test, its value, the relationship code.
     assert not any(value in ("CBC", "6.1", "SEL", "WBC") for _label, value in got)
+
+
+DICOM_DUMP = """# Dicom-Data-Set
+(0008,0020) DA [20250113]                               #   8, 1 StudyDate
+(0008,0050) SH [ACC2501130042]                          #  14, 1 AccessionNumber
+(0008,0060) CS [MR]                                     #   2, 1 Modality
+(0008,0080) LO [Tsurugi General Hospital]               #  24, 1 InstitutionName
+(0008,1030) LO [Brain MRI]                              #  10, 1 StudyDescription
+(0010,0010) PN [KAGAMI^NAO=鏡^奈央=かがみ^なお]           #  38, 1 PatientName
+(0010,0020) LO [0771203]                                #   8, 1 PatientID
+(0008,1048) PN [OSHIMA^KEN\\\\TOGO^RIN]                   #  20, 2 PhysiciansOfRecord
+(0010, 0030) Patient's Birth Date                DA: '19580702'
+(0010, 1040) Patient's Address                   LO: 'Tsurugi-machi 3-12, Hakusan-shi'
+"""
+
+
+def test_dicom_header_by_tag() -> None:
+    got = labelled(DicomRecognizer(), DICOM_DUMP)
+    for item in [
+        ("DATE", "20250113"),
+        ("PATIENT_ID", "ACC2501130042"),  # the accession number
+        ("FACILITY", "Tsurugi General Hospital"),
+        ("PERSON", "KAGAMI^NAO"),  # alphabetic, ideographic and phonetic groups apart
+        ("PERSON", "鏡^奈央"),
+        ("PERSON", "かがみ^なお"),
+        ("PATIENT_ID", "0771203"),
+        ("PERSON", "OSHIMA^KEN"),  # a multi-valued element: each value its own span
+        ("PERSON", "TOGO^RIN"),
+        ("DATE", "19580702"),  # pydicom's layout too
+        ("ADDRESS", "Tsurugi-machi 3-12, Hakusan-shi"),
+    ]:
+        assert item in got, item
+    # The modality and the study description are clinical content.
+    assert not any(value in ("MR", "Brain MRI") for _label, value in got)

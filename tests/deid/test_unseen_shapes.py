@@ -339,6 +339,11 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             [("PERSON", "北白川"), ("PERSON", "菅生"), ("PERSON", "安土")],
         ),
         ("事務 手続き、受付 時間、心理 検査、地域連携 強化", []),
+        # log timestamps: milliseconds after a comma (log4j), a named time zone
+        (
+            "2024-10-15 22:41:03,118 INFO start / 出力 2025-06-18 10:24 JST",
+            [("DATE", "2024-10-15 22:41:03,118"), ("DATE", "2025-06-18 10:24 JST")],
+        ),
     ],
 )
 def test_exactly(analyzer: PhiAnalyzer, text: str, expected: list[tuple[str, str]]) -> None:

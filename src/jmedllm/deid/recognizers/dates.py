@@ -56,7 +56,7 @@ _WEEKDAY = (
 )
 _WEEKDAY_AFTER = re.compile(_WEEKDAY)
 _TIME = (
-    r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?: ?(?:AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z]))?"
+    r"(?:[ T]?(?:午前|午後|AM|PM)? ?\d{1,2}(?::\d{2}(?::\d{2}(?:[.,]\d{3,6}(?![0-9]))?(?:\.\d{1,2})?)?(?: ?(?:AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z]))?"
     r"(?: ?[〜~\-] ?\d{1,2}:\d{2}(?![0-9]))?"  # the end of a time range (14:00〜15:10): the same day
     r"| ?時(?!間)(?:\d{1,2}分)?(?:\d{1,2}秒)?))"
 )
@@ -69,7 +69,7 @@ _SEASON_OR_DAY = (
 _TEN_DAYS = "上旬|中旬|下旬|初旬"
 # A time zone after a time (…23:41:07 +0900, …T09:40:00+09:00) and 頃 after a date or a time
 # (令和2年頃, 7:45頃): both belong to the date expression.
-_ZONE = r"(?:(?<=[0-9]) ?[+\-](?:0[0-9]|1[0-4]):?[0-5][0-9](?![0-9])|(?<=[0-9])Z(?![A-Za-z]))?"
+_ZONE = r"(?:(?<=[0-9]) ?[+\-](?:0[0-9]|1[0-4]):?[0-5][0-9](?![0-9])|(?<=[0-9])Z(?![A-Za-z])|(?<=[0-9]) ?(?:JST|UTC|GMT)(?![A-Za-z]))?"
 _AFTER_DATE = re.compile(
     rf"(?:(?<=月)(?:{_TEN_DAYS}|末(?![梢端])))?(?:(?<=旬) ?[〜~] ?(?:{_TEN_DAYS}))?{_SEASON_OR_DAY}(?:{_WEEKDAY})?{_TIME}?"
     rf"{_ZONE}(?:頃|ごろ)?"

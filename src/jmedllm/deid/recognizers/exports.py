@@ -1,4 +1,4 @@
-"""Identifier fields of HL7 v2 messages and FHIR JSON pasted into clinical text.
+"""Identifier fields of HL7 v2 messages, FHIR JSON and DICOM header dumps pasted into text.
 
 Interface exports reach notes and tickets as they are: ``PID|1||7004219^^^HOSP^MR||YAMADA^
 TARO||19520227|F|||高知市春野町西分2270-4^^^^781-0303``, or a FHIR ``Patient`` with
@@ -19,6 +19,12 @@ the context. The field positions read here are the standard ones:
   ``reference`` to ``Patient/<id>``, the ``id`` of a Patient, Encounter, Coverage or
   request, and ``identifier`` values (insurance systems split at their colons).
 
+* DICOM (PS3.6 data dictionary) header dumps, as ``dcmdump`` prints them (``(0010,0010) PN
+  [YAMADA^TARO=山田^太郎=やまだ^たろう]``) or pydicom (``(0010, 0010) Patient's Name PN:
+  'YAMADA^TARO'``): the patient's and physicians' names (each alphabetic, ideographic and
+  phonetic group its own span), IDs, accession and study numbers, dates, addresses, the
+  institution and the patient's phone, by tag.
+
 Only these positions are labelled; codes, units and results in other fields are clinical
 content. Dates inside the messages are left to :mod:`~jmedllm.deid.recognizers.dates`.
 """
@@ -31,7 +37,7 @@ from typing import ClassVar
 from jmedllm.core.records import Span
 from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 
-__all__ = ["FhirJsonRecognizer", "Hl7v2Recognizer"]
+__all__ = ["DicomRecognizer", "FhirJsonRecognizer", "Hl7v2Recognizer"]
 
 # (segment, field number) → label of its components: component index → label, or _WHOLE for
 # one span over the filled components (a location 5W^512^02 is one place, not three).
@@ -220,4 +226,95 @@ class FhirJsonRecognizer(Recognizer):
                     pos += len(part) + 1
             else:
                 spans.append(Span(m.start("v"), m.end("v"), "PATIENT_ID", 0.85))
+        return spans
+
+
+# DICOM tags (group, element) holding an identifier, by PS3.6 keyword.
+_DICOM_TAGS: dict[str, str] = {
+    # names (PN): patient, other names, mother's birth name, physicians, operators, persons
+    "0010,0010": "PERSON",
+    "0010,1001": "PERSON",
+    "0010,1060": "PERSON",
+    "0008,0090": "PERSON",
+    "0008,009C": "PERSON",
+    "0008,1048": "PERSON",
+    "0008,1050": "PERSON",
+    "0008,1060": "PERSON",
+    "0008,1070": "PERSON",
+    "0032,1032": "PERSON",
+    "0040,0006": "PERSON",
+    "0040,2008": "PERSON",
+    "0040,A123": "PERSON",
+    "0010,2297": "PERSON",
+    # the patient's identifiers, accession, study and admission numbers
+    "0010,0020": "PATIENT_ID",
+    "0010,1000": "PATIENT_ID",
+    "0008,0050": "PATIENT_ID",
+    "0020,0010": "PATIENT_ID",
+    "0038,0010": "PATIENT_ID",
+    # order and procedure numbers
+    "0040,1001": "OTHER_ID",
+    "0040,2016": "OTHER_ID",
+    "0040,2017": "OTHER_ID",
+    "0040,0009": "OTHER_ID",
+    # dates: birth, instance, study, series, acquisition, content, admission, procedure steps
+    "0010,0030": "DATE",
+    "0008,0012": "DATE",
+    "0008,0020": "DATE",
+    "0008,0021": "DATE",
+    "0008,0022": "DATE",
+    "0008,0023": "DATE",
+    "0008,002A": "DATE",
+    "0038,0020": "DATE",
+    "0040,0002": "DATE",
+    "0040,0244": "DATE",
+    # addresses, the institution, the patient's phone
+    "0010,1040": "ADDRESS",
+    "0008,0081": "ADDRESS",
+    "0008,0080": "FACILITY",
+    "0010,2154": "PHONE",
+}
+# (gggg,eeee) then, within the line, the value: dcmdump's [..] or pydicom's 'value'.
+_DICOM_ELEMENT = re.compile(
+    r"\((?P<g>[0-9A-Fa-f]{4}), ?(?P<e>[0-9A-Fa-f]{4})\)[^\n\[]{0,80}?"
+    r"(?:\[(?P<bracket>[^\]\n]*)\]|\b[A-Z]{2}: '(?P<quoted>[^'\n]*)')"
+)
+
+
+@RECOGNIZERS.register("structure.dicom")
+class DicomRecognizer(Recognizer):
+    """Names, IDs, dates, addresses and institutions by tag in DICOM header dumps."""
+
+    labels: ClassVar[tuple[str, ...]] = (
+        "PERSON",
+        "PATIENT_ID",
+        "OTHER_ID",
+        "DATE",
+        "ADDRESS",
+        "FACILITY",
+        "PHONE",
+    )
+    priority: ClassVar[int] = 80
+
+    def analyze(self, context: TextContext) -> list[Span]:
+        text = context.text
+        if "(0008," not in text and "(0010," not in text and "(0008, " not in text:
+            return []  # no dump holds neither group 0008 nor 0010
+        spans: list[Span] = []
+        for m in _DICOM_ELEMENT.finditer(text):
+            label = _DICOM_TAGS.get(f"{m.group('g')},{m.group('e')}".upper())
+            if label is None:
+                continue
+            group = "bracket" if m.group("bracket") is not None else "quoted"
+            start, end = m.start(group), m.end(group)
+            # A PN holds up to three groups (alphabetic=ideographic=phonetic), a multi-valued
+            # element several values (\\): each is its own span.
+            separators = "=\\" if label == "PERSON" else "\\"
+            pos = start
+            for part in re.split(f"[{re.escape(separators)}]", text[start:end]):
+                lead = len(part) - len(part.lstrip())
+                value = part.strip().rstrip("^")
+                if value:
+                    spans.append(Span(pos + lead, pos + lead + len(value), label, 0.9))
+                pos += len(part) + 1
         return spans
