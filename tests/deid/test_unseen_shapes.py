@@ -339,6 +339,17 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             [("PERSON", "北白川"), ("PERSON", "菅生"), ("PERSON", "安土")],
         ),
         ("事務 手続き、受付 時間、心理 検査、地域連携 強化", []),
+        # an inner の or a stop word joining two parts of one facility name; not after a
+        # common word or the piece of a compound
+        (
+            "出産場所：杜の都レディースクリニック、1) 大分豊の国医療センター 精神科、就労（錦江ドック工業株式会社）",
+            [
+                ("FACILITY", "杜の都レディースクリニック"),
+                ("FACILITY", "大分豊の国医療センター"),
+                ("FACILITY", "錦江ドック工業株式会社"),
+            ],
+        ),
+        ("母の病院へ、近くの病院、現地の日本人学校、団地の管理事務所、人間ドック健診センター", []),
         # log timestamps: milliseconds after a comma (log4j), a named time zone
         (
             "2024-10-15 22:41:03,118 INFO start / 出力 2025-06-18 10:24 JST",

@@ -537,7 +537,9 @@ def _walk_back(tokens: Morphemes, i: int, pos: int, name: list[Token]) -> list[T
             if tokens.ends[i] != pos:
                 break
             tok = tokens[i]
-            if not _name_part(tok, tokens[i - 1] if i > 0 else None):
+            if not _name_part(tok, tokens[i - 1] if i > 0 else None) and not _inner_word(
+                tokens, i, bool(name or added)
+            ):
                 break
             added.append(tok)
             pos = tok.start
@@ -555,6 +557,32 @@ def _walk_back(tokens: Morphemes, i: int, pos: int, name: list[Token]) -> list[T
         if i < 0 or tokens.ends[i] != pos:
             break
     return name
+
+
+def _inner_word(tokens: Morphemes, i: int, after: bool) -> bool:
+    """Whether token ``i`` — an ``の`` or a stop word — joins two parts of one name (杜|の|都
+    レディースクリニック, 豊|の|国 医療センター, 錦江|ドック|工業株式会社): glued on both sides,
+    with a name part after it (``after``) and a proper noun or name-character word before it."""
+    if not after or i < 1 or tokens.ends[i - 1] != tokens.starts[i]:
+        return False
+    s = tokens.surfaces[i]
+    if s != "の" and not (s in _STOP and _KATA_WORD.fullmatch(s)):
+        return False
+    before = tokens[i - 1]
+    if before.surface in _STOP or before.surface in _GENERIC or _adverbial(before.pos):
+        return False
+    if before.pos[1] == "固有名詞":
+        return True
+    if len(before.surface) == 1 and i > 1 and tokens.ends[i - 2] == before.start:
+        prev = tokens[i - 2]
+        if prev.pos[1] != "固有名詞" and _KANJI_WORD.fullmatch(prev.surface):
+            return False  # 住所|地|の: the last piece of a common compound, not 大分|豊|の
+    return (
+        s == "の"
+        and len(before.surface) <= 2
+        and before.pos[2] not in _VERBAL_POS
+        and all(c in name_kanji() for c in before.surface)  # 杜の都, 豊の国; not 現地の, 団地の
+    )
 
 
 def _kana_head(tokens: Morphemes, i: int, name: list[Token], pos: int) -> tuple[list[Token] | None, bool]:
