@@ -350,6 +350,25 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             ],
         ),
         ("母の病院へ、近くの病院、現地の日本人学校、団地の管理事務所、人間ドック健診センター", []),
+        # staff PHS and extensions alone; phone numbers read out with の and commas between groups
+        ("連絡は古賀（PHS 6254）、ホットラインPHS：6199", [("PHONE", "6254"), ("PHONE", "6199")]),
+        (
+            "携帯 ゼロナナゼロの、ゴーイチイチナナの、ハチサンヨンニー",
+            [("PHONE", "ゼロナナゼロの、ゴーイチイチナナの、ハチサンヨンニー")],
+        ),
+        (
+            "番号は、ぜろさん、さんごうにぜろ、ろくろくいちにです",
+            [("PHONE", "ぜろさん、さんごうにぜろ、ろくろくいちに")],
+        ),
+        ("PHS 2 台、PHS-3 を充電", []),
+        # registration plates of cars; a record heading's No. code, a labelled code with a note
+        (
+            "車両 品川500さ2417、ナンバー 横浜 480 こ 33-17",
+            [("OTHER_ID", "品川500さ2417"), ("OTHER_ID", "横浜 480 こ 33-17")],
+        ),
+        ("No.Q250618-01 9:12 照会", [("OTHER_ID", "Q250618-01")]),
+        ("No.4 の件、No.1,2,4,5 が同一", []),
+        ("宛名番号（区）：0012873406", [("OTHER_ID", "0012873406")]),
         # log timestamps: milliseconds after a comma (log4j), a named time zone
         (
             "2024-10-15 22:41:03,118 INFO start / 出力 2025-06-18 10:24 JST",

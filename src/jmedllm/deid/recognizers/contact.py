@@ -65,11 +65,11 @@ _PHONE = re.compile(
     rf"(?P<label>{_LABELS})(?:番号)?[^\n0-9+(]{{0,6}}?(?P<lnum>{_INTL}|{_FOREIGN}|{_domestic('lsep')}|{_LOOSE})"
     rf"(?P<lext>{_EXT})?"
     rf"|(?P<num>{_INTL}|{_FOREIGN}|{_domestic('sep')})(?P<ext>{_EXT})?"
-    r"|内線[ :]?(?P<inum>\d{2,6})"
+    r"|(?:内線|PHS) ?:? ?(?P<inum>\d{2,6})(?![0-9\-])"  # an extension or a staff PHS alone
 )
 # Every way _PHONE can start, as plain literals: sre then skips ahead on first characters,
 # which the full pattern (groups first) does not allow; _PHONE runs only at these places.
-_PHONE_ANCHOR = re.compile(rf"{_LABELS}|内線|\+[1-9]|\(0|0\d")
+_PHONE_ANCHOR = re.compile(rf"{_LABELS}|内線|PHS|\+[1-9]|\(0|0\d")
 _PHONE_CONTEXT = re.compile(_LABELS)
 _LONG_GROUP = re.compile(r"\d{3}")
 # Words that make a digit run an identifier of another kind; looked for just before it.
@@ -311,21 +311,22 @@ _SPACED_PHONE = re.compile(r"0(?: (?:- )?[0-9]){9,10}(?![0-9]| [0-9])")  # (befo
 # starts with zero, so a run is looked for only from a spoken zero; it must give 10 or 11
 # digits that make a plausible number.
 _SPOKEN_VALUE = {
-    **dict.fromkeys(("ゼロ", "れい", "レイ", "〇", "零"), "0"),
+    **dict.fromkeys(("ゼロ", "ぜろ", "れい", "レイ", "〇", "零"), "0"),
     **dict.fromkeys(("いち", "イチ", "一"), "1"),
-    **dict.fromkeys(("に", "ニ", "二"), "2"),
+    **dict.fromkeys(("にー", "ニー", "に", "ニ", "二"), "2"),
     **dict.fromkeys(("さん", "サン", "三"), "3"),
     **dict.fromkeys(("よん", "ヨン", "し", "四"), "4"),
-    **dict.fromkeys(("ごー", "ゴー", "ご", "ゴ", "五"), "5"),
+    **dict.fromkeys(("ごー", "ゴー", "ごう", "ゴウ", "ご", "ゴ", "五"), "5"),
     **dict.fromkeys(("ろく", "ロク", "六"), "6"),
     **dict.fromkeys(("なな", "ナナ", "しち", "七"), "7"),
     **dict.fromkeys(("はち", "ハチ", "八"), "8"),
     **dict.fromkeys(("きゅう", "きゅー", "キュウ", "キュー", "く", "九"), "9"),
 }
 _SPOKEN_DIGIT = re.compile("|".join(sorted(_SPOKEN_VALUE, key=len, reverse=True)))
-_SPOKEN_ZERO = re.compile("ゼロ|れい|レイ|〇|零")
+_SPOKEN_ZERO = re.compile("ゼロ|ぜろ|れい|レイ|〇|零")
+# Between the groups: の, a comma or a space, or の and a comma (ゼロナナゼロの、ゴーイチ…).
 _SPOKEN_PHONE = re.compile(
-    f"(?:{_SPOKEN_ZERO.pattern})(?:(?: ?の ?|[ 、\\-])?(?:{_SPOKEN_DIGIT.pattern})){{9,14}}"
+    f"(?:{_SPOKEN_ZERO.pattern})(?:(?: ?の ?[、,]? ?|[ 、,\\-] ?)?(?:{_SPOKEN_DIGIT.pattern})){{9,14}}"
 )
 
 

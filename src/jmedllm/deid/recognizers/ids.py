@@ -406,7 +406,7 @@ _CODE_LABEL_CLINICAL = re.compile(
 # Separator, an optional field marker (①, (1), 第1), then the code: letters and digits,
 # "-", "," or "/" between them, spaces only between digit groups.
 _CODE_VALUE = re.compile(
-    r"\)?[ ]?(?:[:#=]|は)?[ ]?(?:[\u2460-\u2473]|\([1-9]\))?[ ]?(?:第 ?)?"
+    r"\)?(?:\([\u3041-\u30ff\u4e00-\u9fff]{1,5}\))?[ ]?(?:[:#=]|は)?[ ]?(?:[\u2460-\u2473]|\([1-9]\))?[ ]?(?:第 ?)?"
     # a kana or kanji prefix before a hyphen: 母子健康手帳番号 中野-R4-03117
     r"(?P<v>(?:[\u30a1-\u30fa\u4e00-\u9fff]{1,4}-(?=[A-Za-z0-9]))?[A-Za-z0-9](?:[A-Za-z0-9]|[\-,/](?=[A-Za-z0-9])|(?<=[0-9]) (?=[0-9]{2})"
     # a kana or kanji part between hyphens: 照会番号：R6-照-00842
@@ -476,6 +476,11 @@ class OtherIdRecognizer(Recognizer):
             span = _labelled_code(text, anchor)
             if span is not None:
                 found.setdefault(span, 0.8)
+        for m in _PLATE.finditer(text):
+            # a car's registration plate: 品川500さ2417 (a visitor's, a patient's family's car)
+            place = _PLATE_PLACE.search(text, max(0, m.start() - 5), m.start())
+            if place is not None and _free(text, place.start(), m.end()):
+                found.setdefault((place.start(), m.end()), 0.85)
         if "-" in text:
             for m in _DOCUMENT_CODE.finditer(text):
                 code = m.group()
@@ -500,6 +505,11 @@ _DOCUMENT_CODE = re.compile(
     r"[A-Z](?<![A-Za-z0-9\-][A-Z])[A-Z]{0,4}[0-9]{0,4}(?:-[A-Z0-9]{1,8}){1,4}(?![A-Za-z0-9])"
 )  # also P24-11736, B24-03319: a specimen's letter and year before its number
 _LONG_DIGITS = re.compile(r"[0-9]{3}")
+# A Japanese registration plate: the office's place name, the class number, one hiragana and
+# the four-digit serial (品川500さ2417, 横浜 480 こ 33-17). The scan looks for the numbers and
+# the hiragana; the place name before them is checked afterwards.
+_PLATE = re.compile(r"(?<![0-9])[0-9]{2,3} ?[\u3041-\u3093] ?[0-9]{1,2}-?[0-9]{2}(?![0-9])")
+_PLATE_PLACE = re.compile(r"(?<![\u4e00-\u9fff々])[\u4e00-\u9fff々]{1,4} ?\Z")
 # Labels of codes that name a protocol, a product or a batch, not a person's record.
 _NOT_PERSONAL_CODE_BEFORE = re.compile(
     r"(?:計画書番号|プロトコル|[Pp]rotocol|治験薬|薬剤コード|ロット|[Ll]ot|製造番号|型番|品番|規格|試験番号|課題番号)"
@@ -533,6 +543,19 @@ def _labelled_code(text: str, anchor: re.Match[str]) -> tuple[int, int] | None:
             return None  # "Nov", "None": not a number label
     label = _CODE_LABEL_BEFORE.search(text, max(0, start - 10), start)
     if label is None:
+        if literal == "No" and (m := _CODE_VALUE.match(text, end)) is not None:
+            # No.Q250618-01, No.2024-1187 heading a record: one code long enough to be one
+            # (not a list of items, No.1,2,4)
+            value = m.group("v").split(" ")[0]
+            v_start = m.start("v")
+            if (
+                sum(c.isdigit() for c in value) >= 4
+                and len(value) >= 6
+                and "," not in value
+                and _LONG_DIGITS.search(value)
+                and _free(text, v_start, v_start + len(value))
+            ):
+                return v_start, v_start + len(value)
         return None  # "番号 1234" alone: whose number is not said
     word = label.group()
     if word[-1] in _PARTICLES or _CODE_LABEL_OWNED.search(word) or _CODE_LABEL_CLINICAL.search(word):
