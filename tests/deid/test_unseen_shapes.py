@@ -350,6 +350,22 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             ],
         ),
         ("母の病院へ、近くの病院、現地の日本人学校、団地の管理事務所、人間ドック健診センター", []),
+        # a ward board: rooms heading its lines, free beds listed, the same rooms named again,
+        # and wards as a floor and a wing standing alone
+        (
+            "7西 申し送り\n空床 703・715-2\n501 ヨシダ 明朝 内視鏡\n502 空\n・701と715-2で9時に。→ 6西空きなし",
+            [
+                ("FACILITY", "7西"),
+                ("FACILITY", "703"),
+                ("FACILITY", "715-2"),
+                ("FACILITY", "501"),
+                ("FACILITY", "502"),
+                ("FACILITY", "715-2"),
+                ("FACILITY", "6西"),
+            ],
+        ),
+        # one line headed by a count or a dose is no board; 3W is three weeks
+        ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
         # staff PHS and extensions alone; phone numbers read out with の and commas between groups
         ("連絡は古賀（PHS 6254）、ホットラインPHS：6199", [("PHONE", "6254"), ("PHONE", "6199")]),
         (

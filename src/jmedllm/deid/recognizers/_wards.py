@@ -65,6 +65,8 @@ _BARE_WARD = re.compile(
 # A room after it (4東408, 3N-318-B, 4W 0412), a move or a bed count (4東へ転棟, 4西 1床).
 _ROOM_AFTER = re.compile(r"[- ]?[0-9]{3,4}(?:号室)?(?:-[A-D](?![A-Za-z]))?(?![0-9])")
 _MOVE_AFTER = re.compile(r"(?:病棟)?(?:へ|に|から|より)?(?:転棟|転床|転室|入院| ?[0-9]床)")
+_ALONE_BEFORE = re.compile(r"^|[\s(「【、,→:・/]")
+_ALONE_AFTER = re.compile(r"$|[\s)」】、,。:・/]|の|に|へ|で|から|より|空|病棟")
 _WARD_CONTEXT_BEFORE = re.compile(r"(?:病棟|転棟|空床|病室|夜勤|日勤|準夜|深夜)[^\n]{0,4}\Z")
 
 
@@ -95,6 +97,49 @@ def wards(text: str) -> Iterator[tuple[int, int, float]]:
         for m in _UNIT_BED.finditer(text):
             yield m.start(), m.end(), 0.75
     yield from _ward_codes(text)
+    yield from _rooms(text)
+
+
+# A room number and its bed (503, 715-2, 1012): a floor, then a room number up to 60.
+_ROOM = r"(?:[1-9]|1[0-9])(?:[0-5][0-9]|60)(?:-[1-9][0-9]?)?"
+# A ward board's lines: a room first, then what lies in it (501 ヨシダ, 704-1 オリヴェイラ
+# マルセロさん, 502 空) — not a count (120 回, 250 mL).
+_BOARD_ROOM = re.compile(
+    rf"^[ \t]*(?:[・\-*※●○■□]|[0-9]{{1,2}}[.)])?[ \t]*(?P<room>{_ROOM})(?:号室?)?[ \t]+"
+    rf"(?![0-9]|(?:回|名|件|人|例|床|円|点|分|秒|日|時|週|年|月|歳|才|本|枚|錠|個|単位|以上|以下|未満|程度|前後|mg|mL|ml|g\b|kg|cc|cm|mm|%))"
+    f"(?=[{KANJI}{KATAKANA}A-Za-z])",
+    re.MULTILINE,
+)
+# Free beds and rooms listed after what they are: 空床 703・715-2・722-4, 空2（502、507-4）,
+# 個室 720, 当棟507-4.
+_ROOM_LIST = re.compile(
+    rf"(?:空床|空き|空[0-9]?|個室|転床先?|転室先?|当棟|病室|部屋)[ :]*\(?(?P<list>{_ROOM}(?:[・、, /]{_ROOM})*)(?![0-9])"
+)
+_ROOM_IN_LIST = re.compile(_ROOM)
+# What may follow a room named again elsewhere in the document (not a unit or a decimal).
+_ROOM_AGAIN_AFTER = re.compile(
+    r"(?![0-9.:/]|-[0-9]|[ ]?(?:mg|mL|ml|g\b|kg|cc|cm|mm|%|回|名|件|人|円|点|分|秒|歳|才|単位))"
+)
+
+
+def _rooms(text: str) -> Iterator[tuple[int, int, float]]:
+    """Room numbers on ward boards and in bed lists, and the same rooms named again in the
+    document (612 は中止, 701と708-3で9時に): a number that heads two or more lines of a
+    board, or follows 空床/個室, is a room wherever it stands alone."""
+    rooms: dict[str, None] = {}
+    board = [m for m in _BOARD_ROOM.finditer(text)]
+    if len(board) >= 2:  # one line headed by a number may be anything; a board has several
+        for m in board:
+            rooms[m.group("room")] = None
+            yield m.start("room"), m.end("room"), 0.7
+    for m in _ROOM_LIST.finditer(text):
+        for r in _ROOM_IN_LIST.finditer(text, m.start("list"), m.end("list")):
+            rooms[r.group()] = None
+            yield r.start(), r.end(), 0.7
+    for room in rooms:
+        for m in re.finditer(rf"(?<![0-9A-Za-z.\-:/]){re.escape(room)}", text):
+            if _ROOM_AGAIN_AFTER.match(text, m.end()):
+                yield m.start(), m.end(), 0.65
 
 
 def _ward_codes(text: str) -> Iterator[tuple[int, int, float]]:
@@ -107,7 +152,17 @@ def _ward_codes(text: str) -> Iterator[tuple[int, int, float]]:
         if room is not None and (text[end] in "- " or text[end - 1] > "~"):
             # a room glued to the ward only after a kanji wing (4東408; 4W0412 may be a code)
             yield start, room.end(), 0.75
-        elif _MOVE_AFTER.match(text, end) or _WARD_CONTEXT_BEFORE.search(text, max(0, start - 8), start):
+        elif (
+            _MOVE_AFTER.match(text, end)
+            or _WARD_CONTEXT_BEFORE.search(text, max(0, start - 8), start)
+            or (
+                text[end - 1] > "~"
+                and _ALONE_BEFORE.match(text, start - 1 if start else 0)
+                and _ALONE_AFTER.match(text, end)
+            )
+        ):
+            # 7西 申し送り, → 6西空きなし, 5東の東さん: a kanji wing standing alone is a ward
+            # (3W alone is as often three weeks)
             yield start, end, 0.7
 
 
