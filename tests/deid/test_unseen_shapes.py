@@ -366,6 +366,28 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
         ),
         # one line headed by a count or a dose is no board; 3W is three weeks
         ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
+        # staff after their department or office, glued or spaced; department words stay
+        (
+            "産科野々村依頼、循内古賀（PHS 6254）、総務課古家から、警備猪狩へ報告",
+            [
+                ("PERSON", "野々村"),
+                ("PERSON", "古賀"),
+                ("PHONE", "6254"),
+                ("PERSON", "古家"),
+                ("PERSON", "猪狩"),
+            ],
+        ),
+        ("内科外来へ、整形外科で、皮膚科医、産科病棟に、麻酔科の判断、薬剤部確認済", []),
+        # chat user names after a line's time, and mentions; not an e-mail address
+        (
+            "6/25 07:49 kishi_gs\n確認します @aya_n、mail: ayan@example.jp、@channel",
+            [
+                ("DATE", "6/25 07:49"),
+                ("PERSON", "kishi_gs"),
+                ("PERSON", "aya_n"),
+                ("EMAIL", "ayan@example.jp"),
+            ],
+        ),
         # staff PHS and extensions alone; phone numbers read out with の and commas between groups
         ("連絡は古賀（PHS 6254）、ホットラインPHS：6199", [("PHONE", "6254"), ("PHONE", "6199")]),
         (

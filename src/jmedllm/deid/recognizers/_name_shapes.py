@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from jmedllm.core.jatext.chars import to_katakana
-from jmedllm.deid.morphology import HIRAGANA, KANJI, KATAKANA
+from jmedllm.deid.morphology import HIRAGANA, KANJI, KATAKANA, words_regex
 from jmedllm.deid.recognizers._person_rules import (
     _CUE_WORDS,
     _DEPARTMENT_CUES,
@@ -52,6 +52,7 @@ __all__ = [
     "bracketed_forms",
     "bracketed_staff",
     "chat_speakers",
+    "department_staff",
     "disambiguated",
     "given_tails",
     "initials",
@@ -120,6 +121,58 @@ def role_tails(scan: _Scan) -> Iterator[tuple[int, int, float]]:
         hit = scan.after_cue(m.end() - 1, level=1, slot=False)
         if hit is not None:
             yield hit
+
+
+# A department or office, written in full or as notes abbreviate it, glued to a staff
+# member's surname or a space before it, then what staff do: 産科野々村依頼, 循内古賀（PHS…),
+# アレルギー科百瀬確認済, 総務課古家から, 警備猪狩へ報告, 整形 安積より.
+_DEPARTMENT_ABBREVIATIONS = (
+    "循内 消内 呼内 腎内 神内 血内 糖内 内分泌 代謝内 消外 呼外 心外 脳外 乳外 整形 形成 皮膚 耳鼻 泌尿 "
+    "産婦 麻酔 放射線 病理 検査部 薬剤部 薬局 輸血部 栄養部 手術部 看護部 医事課 総務課 施設課 "
+    "情報システム課 医療福祉相談室 地域連携室 医療安全管理室 リハ 警備 清掃 臨床工学 看護補助 病棟クラーク"
+)
+_DEPARTMENT_GLUED = re.compile(words_regex([*_DEPARTMENT_CUES, *_DEPARTMENT_ABBREVIATIONS.split()]) + " ?")
+# What follows a staff member's surname: a particle of reporting, a bracket, punctuation, a
+# title, or a verbal noun of what they did.
+_STAFF_AFTER = re.compile(
+    r"(?:[、。,()/:・\n]|$| |へ|に|から|より|が|は|と|の(?:判断|指示|許可|確認)|Dr|Ns|先生|医師|"
+    r"依頼|確認|コール|担当|注|調整|記|報告|対応|了承|同席|診察|指示|許可|判断|承認|仲裁|再診|回診|手術|執刀|読影)"
+)
+
+
+def department_staff(scan: _Scan) -> Iterator[tuple[int, int, float]]:
+    """Surnames right after a department or office (産科野々村依頼, 総務課古家から): a lexicon
+    or UniDic surname that ends before what staff do or a boundary."""
+    text = scan.text
+    for m in _DEPARTMENT_GLUED.finditer(text):
+        end = m.end()
+        if end >= len(text) or not (text[end] >= "\u3400" or text[end] in "々"):
+            continue  # no kanji after the department
+        hit = scan.kanji_name(end, backward=False, level=1)
+        if hit is None:
+            continue
+        start = hit[0]
+        toks = scan.tokens
+        i = scan.starting_at(start)
+        # the longest run of whole words that is a known surname or name and that what
+        # staff do follows (野々村|依頼: the name read with the verbal noun is cut back)
+        best = None
+        while 0 <= i < len(toks) and toks.ends[i] <= hit[1]:
+            stop = toks.ends[i]
+            word = text[start:stop]
+            if (
+                word not in _CUE_WORDS
+                and word not in _STOP
+                and word not in _DEPARTMENT_CUES
+                and (
+                    scan.is_surname(start, stop) or (" " in word and scan.lexicon_name(word.replace(" ", "")))
+                )
+                and _STAFF_AFTER.match(text, stop)
+            ):
+                best = stop  # only a surname the lexicons or UniDic know: 内科外来 is a word
+            i += 1
+        if best is not None:
+            yield start, best, 0.75
 
 
 def initials(text: str) -> Iterator[tuple[int, int, float]]:
@@ -436,6 +489,15 @@ def bracketed_staff(scan: _Scan) -> Iterator[tuple[int, int, float]]:
 _HANDLE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+")
 # (a literal first, so that the scan skips ahead: "_" anywhere, or a dot between letters)
 _HANDLE_HINT = re.compile(r"_|\.(?<=[A-Za-z]\.)[A-Za-z]")
+# A chat line's time (and date) before a user name: "6/25 07:49 hayase.y（早瀬/研修医）".
+_HANDLE_TIME = re.compile(
+    r"(?:^|\n)[\[(]?(?:(?:[0-9]{4}/)?[0-9]{1,2}/[0-9]{1,2} )?[0-2]?[0-9]:[0-5][0-9][\])]? \Z"
+)
+# A mention in a chat (@aya_n, @hayase.y): the name after the mark; not an e-mail's domain.
+_MENTION = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])@(?P<h>[A-Za-z][A-Za-z0-9]*(?:[._\-][A-Za-z0-9]+)*)(?![A-Za-z0-9@])"
+)
+_NOT_MENTION = frozenset({"channel", "here", "all", "everyone", "admin", "team"})
 _HANDLE_LABEL = re.compile(
     r"(?:user|by|author|login|ユーザー名?|表示名|出力者|更新者|作成者|入力者|記録者|操作者|担当者|アカウント|ID)"
     r" ?[=:]? ?\Z",
@@ -464,8 +526,16 @@ def user_handles(text: str, lex: _Lexicons) -> Iterator[tuple[int, int, float]]:
             continue  # a file name; initials are another rule's
         parts = [p.lower() for p in re.split(r"[._0-9]+", handle) if p]
         named = any(len(p) >= 3 and (p in lex.romaji_surnames or p in lex.romaji_given) for p in parts)
-        if named or _HANDLE_LABEL.search(text, max(0, start - 12), start):
+        if (
+            named
+            or _HANDLE_LABEL.search(text, max(0, start - 12), start)
+            or _HANDLE_TIME.search(text, max(0, start - 20), start)
+        ):
             yield start, end, 0.75
+    if "@" in text:
+        for m in _MENTION.finditer(text):
+            if m.group("h").lower() not in _NOT_MENTION:
+                yield m.start("h"), m.end("h"), 0.75
 
 
 # The next item of a list whose item before is a found name, written the same way: a full

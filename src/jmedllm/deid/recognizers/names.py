@@ -64,6 +64,7 @@ from jmedllm.deid.recognizers._name_shapes import (
     bracketed_forms,
     bracketed_staff,
     chat_speakers,
+    department_staff,
     disambiguated,
     given_tails,
     initials,
@@ -515,6 +516,7 @@ class PersonRecognizer(Recognizer):
         found.update(initials(text))
         found.update(chat_speakers(text))
         found.update(role_tails(scan))
+        found.update(department_staff(scan))
         found.update(katakana_japanese(scan))
         found.update(katakana_cued(scan))
         found.update(katakana_with_kanji_given(scan))
