@@ -59,9 +59,9 @@ _UNIT_BED = re.compile(
 )
 
 # A floor and a wing standing for a ward (4東, 5階西, 3N, 4W), not inside a longer code.
-_BARE_WARD = re.compile(
-    r"(?<![0-9A-Za-z.\-])(?:[1-9]|1[0-9])(?:階?[東西南北]|[NSEW])(?![0-9]*[A-Za-z東西南北館棟側口])"
-)
+# (A digit first, so that the scan skips ahead; what stands before it is checked after.)
+_BARE_WARD = re.compile(r"(?:1[0-9]|[1-9])(?:階?[東西南北]|[NSEW])(?![0-9]*[A-Za-z東西南北館棟側口])")
+_NOT_BEFORE_WARD = frozenset("0123456789.-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # A room after it (4東408, 3N-318-B, 4W 0412), a move or a bed count (4東へ転棟, 4西 1床).
 _ROOM_AFTER = re.compile(r"[- ]?[0-9]{3,4}(?:号室)?(?:-[A-D](?![A-Za-z]))?(?![0-9])")
 _MOVE_AFTER = re.compile(r"(?:病棟)?(?:へ|に|から|より)?(?:転棟|転床|転室|入院| ?[0-9]床)")
@@ -148,6 +148,8 @@ def _ward_codes(text: str) -> Iterator[tuple[int, int, float]]:
     空床 4西 1床, 夜勤記録（3N）). Alone, 4東 or 3N could be anything."""
     for m in _BARE_WARD.finditer(text):
         start, end = m.span()
+        if start and text[start - 1] in _NOT_BEFORE_WARD:
+            continue  # inside a longer code or number (H3N2, 25W)
         room = _ROOM_AFTER.match(text, end)
         if room is not None and (text[end] in "- " or text[end - 1] > "~"):
             # a room glued to the ward only after a kanji wing (4東408; 4W0412 may be a code)

@@ -478,7 +478,7 @@ class OtherIdRecognizer(Recognizer):
                 found.setdefault(span, 0.8)
         for m in _PLATE.finditer(text):
             # a car's registration plate: 品川500さ2417 (a visitor's, a patient's family's car)
-            place = _PLATE_PLACE.search(text, max(0, m.start() - 5), m.start())
+            place = _PLATE_HEAD.search(text, max(0, m.start() - 9), m.start())
             if place is not None and _free(text, place.start(), m.end()):
                 found.setdefault((place.start(), m.end()), 0.85)
         if "-" in text:
@@ -506,10 +506,10 @@ _DOCUMENT_CODE = re.compile(
 )  # also P24-11736, B24-03319: a specimen's letter and year before its number
 _LONG_DIGITS = re.compile(r"[0-9]{3}")
 # A Japanese registration plate: the office's place name, the class number, one hiragana and
-# the four-digit serial (品川500さ2417, 横浜 480 こ 33-17). The scan looks for the numbers and
-# the hiragana; the place name before them is checked afterwards.
-_PLATE = re.compile(r"(?<![0-9])[0-9]{2,3} ?[\u3041-\u3093] ?[0-9]{1,2}-?[0-9]{2}(?![0-9])")
-_PLATE_PLACE = re.compile(r"(?<![\u4e00-\u9fff々])[\u4e00-\u9fff々]{1,4} ?\Z")
+# the four-digit serial (品川500さ2417, 横浜 480 こ 33-17). The scan looks for the hiragana and
+# the serial; the place name and the class number before them are checked afterwards.
+_PLATE = re.compile(r"[\u3041-\u3093] ?[0-9]{1,2}-?[0-9]{2}(?![0-9])")
+_PLATE_HEAD = re.compile(r"(?<![\u4e00-\u9fff々])[\u4e00-\u9fff々]{1,4} ?(?<![0-9])[0-9]{2,3} ?\Z")
 # Labels of codes that name a protocol, a product or a batch, not a person's record.
 _NOT_PERSONAL_CODE_BEFORE = re.compile(
     r"(?:計画書番号|プロトコル|[Pp]rotocol|治験薬|薬剤コード|ロット|[Ll]ot|製造番号|型番|品番|規格|試験番号|課題番号)"
