@@ -364,6 +364,22 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
                 ("FACILITY", "6西"),
             ],
         ),
+        # rooms in a table cell, a bed in brackets, a room before a patient, wards around arrows
+        (
+            "01|13:02|601 潘 麗娟\n02|13:10|603-2 鳴海\n森 康介（503-2）、712のビナさん、4西→7西",
+            [
+                ("FACILITY", "601"),
+                ("PERSON", "潘 麗娟"),
+                ("FACILITY", "603-2"),
+                ("PERSON", "鳴海"),
+                ("PERSON", "森 康介"),
+                ("FACILITY", "503-2"),
+                ("FACILITY", "712"),
+                ("PERSON", "ビナ"),
+                ("FACILITY", "4西"),
+                ("FACILITY", "7西"),
+            ],
+        ),
         # one line headed by a count or a dose is no board; 3W is three weeks
         ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
         # staff after their department or office, glued or spaced; department words stay

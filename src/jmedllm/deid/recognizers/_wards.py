@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from jmedllm.deid.morphology import KANJI, KATAKANA
+from jmedllm.deid.morphology import HIRAGANA, KANJI, KATAKANA
 
 __all__ = ["floor_start", "wards"]
 
@@ -63,10 +63,10 @@ _UNIT_BED = re.compile(
 _BARE_WARD = re.compile(r"(?:1[0-9]|[1-9])(?:階?[東西南北]|[NSEW])(?![0-9]*[A-Za-z東西南北館棟側口])")
 _NOT_BEFORE_WARD = frozenset("0123456789.-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # A room after it (4東408, 3N-318-B, 4W 0412), a move or a bed count (4東へ転棟, 4西 1床).
-_ROOM_AFTER = re.compile(r"[- ]?[0-9]{3,4}(?:号室)?(?:-[A-D](?![A-Za-z]))?(?![0-9])")
+_ROOM_AFTER = re.compile(r"[- ]?[0-9]{3,4}(?:号室)?(?:-(?:[A-D](?![A-Za-z])|[1-9](?![0-9])))?(?![0-9])")
 _MOVE_AFTER = re.compile(r"(?:病棟)?(?:へ|に|から|より)?(?:転棟|転床|転室|入院| ?[0-9]床)")
-_ALONE_BEFORE = re.compile(r"^|[\s(「【、,→:・/]")
-_ALONE_AFTER = re.compile(r"$|[\s)」】、,。:・/]|の|に|へ|で|から|より|空|病棟")
+_ALONE_BEFORE = re.compile(r"^|[\s()「【、,→:・/|]")
+_ALONE_AFTER = re.compile(r"$|[\s()」】、,。:・/|→]|の|に|へ|で|から|より|空|病棟")
 _WARD_CONTEXT_BEFORE = re.compile(r"(?:病棟|転棟|空床|病室|夜勤|日勤|準夜|深夜)[^\n]{0,4}\Z")
 
 
@@ -105,7 +105,7 @@ _ROOM = r"(?:[1-9]|1[0-9])(?:[0-5][0-9]|60)(?:-[1-9][0-9]?)?"
 # A ward board's lines: a room first, then what lies in it (501 ヨシダ, 704-1 オリヴェイラ
 # マルセロさん, 502 空) — not a count (120 回, 250 mL).
 _BOARD_ROOM = re.compile(
-    rf"^[ \t]*(?:[・\-*※●○■□]|[0-9]{{1,2}}[.)])?[ \t]*(?P<room>{_ROOM})(?:号室?)?[ \t]+"
+    rf"(?:^|\||  )[ \t]*(?:[・\-*※●○■□]|[0-9]{{1,2}}[.)])?[ \t]*(?P<room>{_ROOM})(?:号室?)?[ \t]+"
     rf"(?![0-9]|(?:回|名|件|人|例|床|円|点|分|秒|日|時|週|年|月|歳|才|本|枚|錠|個|単位|以上|以下|未満|程度|前後|mg|mL|ml|g\b|kg|cc|cm|mm|%))"
     f"(?=[{KANJI}{KATAKANA}A-Za-z])",
     re.MULTILINE,
@@ -116,6 +116,12 @@ _ROOM_LIST = re.compile(
     rf"(?:空床|空き|空[0-9]?|個室|転床先?|転室先?|当棟|病室|部屋)[ :]*\(?(?P<list>{_ROOM}(?:[・、, /]{_ROOM})*)(?![0-9])"
 )
 _ROOM_IN_LIST = re.compile(_ROOM)
+# A room and a bed in brackets after a patient (森 康介（503-2）), and a room before の and a
+# patient (712のビナさん, 704号室の関さん).
+_BRACKETED_BED = re.compile(r"\((?P<room>(?:[1-9]|1[0-9])(?:[0-5][0-9]|60)-[1-9])\)")
+_ROOM_OF = re.compile(
+    rf"(?<![0-9A-Za-z.\-:/])(?P<room>{_ROOM})(?:号室)?の(?=[{KANJI}{KATAKANA}{HIRAGANA}]{{1,8}}(?:さん|様|くん|ちゃん))"
+)
 # What may follow a room named again elsewhere in the document (not a unit or a decimal).
 _ROOM_AGAIN_AFTER = re.compile(
     r"(?![0-9.:/]|-[0-9]|[ ]?(?:mg|mL|ml|g\b|kg|cc|cm|mm|%|回|名|件|人|円|点|分|秒|歳|才|単位))"
@@ -132,6 +138,12 @@ def _rooms(text: str) -> Iterator[tuple[int, int, float]]:
         for m in board:
             rooms[m.group("room")] = None
             yield m.start("room"), m.end("room"), 0.7
+    for m in _BRACKETED_BED.finditer(text):
+        rooms[m.group("room")] = None
+        yield m.start("room"), m.end("room"), 0.65
+    for m in _ROOM_OF.finditer(text):
+        rooms[m.group("room")] = None
+        yield m.start("room"), m.end("room"), 0.65
     for m in _ROOM_LIST.finditer(text):
         for r in _ROOM_IN_LIST.finditer(text, m.start("list"), m.end("list")):
             rooms[r.group()] = None
