@@ -380,6 +380,17 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
                 ("FACILITY", "7西"),
             ],
         ),
+        # a facility field's whole value up to its type word, however the name is cut; a
+        # department before 医師 after the clinic is a role, not a person of it
+        (
+            "通園先：泉ヶ丘すくすく保育園（年中）\n医療機関名：かじまち駅前デンタルオフィス　歯科医師 大須賀 陸",
+            [
+                ("FACILITY", "泉ヶ丘すくすく保育園"),
+                ("FACILITY", "かじまち駅前デンタルオフィス"),
+                ("PERSON", "大須賀 陸"),
+            ],
+        ),
+        ("受診先：未定\n訪問看護：週2回\n福祉用具：電動ベッド、エアマット", []),
         # one line headed by a count or a dose is no board; 3W is three weeks
         ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
         # staff after their department or office, glued or spaced; department words stay

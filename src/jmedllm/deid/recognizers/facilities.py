@@ -253,7 +253,16 @@ _BRAND_BEFORE = re.compile(
     f"(?<![{KATAKANA}A-Za-z])(?P<brand>[{KATAKANA}]{{3,}}|[A-Z][A-Za-z&']+(?: [A-Z][A-Za-z&']+)*) ?[{KANJI}{KATAKANA}]{{1,8}}\\Z"
 )
 # A given name and a title, or a title, after a word: the word is a surname.
-_PERSON_AFTER = re.compile(f"(?: [{KANJI}]{{1,3}})? ?(?:先生|様|さん|医師|氏|殿|Dr|看護師|薬剤師)")
+_PERSON_AFTER = re.compile(
+    f"(?: (?!{words_regex(_DEPARTMENTS)}(?:医師|看護師))[{KANJI}]{{1,3}})? ?(?:先生|様|さん|医師|氏|殿|Dr|看護師|薬剤師)"
+)  # (歯科医師 is a role after the clinic, 与那覇 先生 a person of it)
+# A form field's value: up to a bracket, punctuation, a wide gap or the line's end.
+_FIELD_VALUE = re.compile(r"[^\s、。,()「」【】:/]{2,30}")
+# A value that describes a facility instead of naming it: 自宅近くの病院, 当院, 近医の内科.
+_NOT_FIELD_NAME = re.compile(
+    "^(?:自宅|当院|他院|近医|前医|未定|不明|なし|同上|市内|県内|地元)|近く|近所|付近|の(?:病院|医院|診療所|クリニック|内科|施設)$"
+)
+_SUFFIX_END = re.compile("(?:" + words_regex(_STRONG - _DEPARTMENTS) + ")\\Z")
 # Ambulance units: a station's place name, 救急 and the unit number (住之江救急1, 首里救急).
 _AMBULANCE = re.compile(
     f"(?<![{KANJI}])(?P<place>[{KANJI}]{{2,5}})救急(?:隊)?[0-9]{{0,2}}(?=[\\s(、,:]|隊長|$)"
@@ -394,6 +403,16 @@ class FacilityRecognizer(Recognizer):
             if _LABEL.search(text, max(0, colon - 12), colon):
                 begin = colon + 1 + (text[colon + 1 : colon + 2] == " ")
                 end = _name_after(context, begin, True)
+                value = _FIELD_VALUE.match(text, begin)
+                if (
+                    value is not None
+                    and _SUFFIX_END.search(value.group())
+                    and value.group() not in _GENERIC
+                    and not _NOT_FIELD_NAME.search(value.group())
+                ):
+                    # 通園先：泉ヶ丘すくすく保育園 — the label vouches for the whole value up to its
+                    # type word, however MeCab cuts the name before it
+                    end = max(end, value.end())
                 if end > begin:
                     found.add((begin, end, 0.7))
             colon = text.find(":", colon + 1)
