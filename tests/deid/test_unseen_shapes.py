@@ -391,6 +391,12 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             ],
         ),
         ("受診先：未定\n訪問看護：週2回\n福祉用具：電動ベッド、エアマット", []),
+        # a city's bureau, a city written in kana; kana before 市役所 is no city
+        (
+            "申請先：大阪市こども青少年局、うるま市障がい福祉課へ提出",
+            [("FACILITY", "大阪市こども青少年局"), ("FACILITY", "うるま市障がい福祉課")],
+        ),
+        ("これは市役所の窓口、結局は薬局で", []),
         # one line headed by a count or a dose is no board; 3W is three weeks
         ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
         # staff after their department or office, glued or spaced; department words stay

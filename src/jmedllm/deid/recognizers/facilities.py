@@ -311,11 +311,16 @@ _MUNICIPALITY_BEFORE = re.compile(f"[{KANJI}]{{1,5}}\\Z")
 # 新潟市 中央区役所. Only the first office after the municipality: a section after an
 # office (区役所 保護課) is a department, which is no part of a facility's name; 同市役所,
 # 当県 are no names.
-_OFFICE_END = re.compile("課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター|国民健康保険")
+_OFFICE_END = re.compile("課|係|局|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター|国民健康保険")
+# (and the cities whose names are written in kana: うるま市, つくばみらい市)
+_KANA_CITIES = (
+    "さいたま|つくばみらい|つくば|ひたちなか|かすみがうら|いわき|うるま|みどり|いなべ|むつ|つがる|にかほ|"
+    "かほく|あわら|えびの|うきは|みやま|たつの|さぬき|みよし|南アルプス|いちき串木野|あきる野"
+)
 _MUNICIPAL_OFFICE = re.compile(
-    f"(?<![{KANJI}])(?P<muni>[{KANJI}]{{1,5}}[都道府県市区町村]) ?"
+    f"(?P<muni>(?<![{KANJI}])[{KANJI}]{{1,5}}[都道府県市区町村]|(?<![\\u3041-\\u3096])(?:{_KANA_CITIES})市) ?"
     f"(?:(?!区役所|役所|役場|保健所|支所|センター)[{KANJI}\\u3041-\\u3096{KATAKANA}・]){{0,12}}?"
-    "(?:課|係|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター|国民健康保険)\\Z"
+    "(?:課|係|局|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター|国民健康保険)\\Z"
 )
 _NOT_MUNICIPALITY_HEAD = frozenset("同当各本他全両")
 # Closing brackets after a name (NFKC): a kana name in brackets ends there.
