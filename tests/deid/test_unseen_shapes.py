@@ -397,6 +397,18 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             [("FACILITY", "大阪市こども青少年局"), ("FACILITY", "うるま市障がい福祉課")],
         ),
         ("これは市役所の窓口、結局は薬局で", []),
+        # a chat export's senders, on two lines or more; a schedule's items are no senders
+        (
+            "れんママ🌺 21:14\nこんばんは。\nうりずん 玉城 21:20\nはい\nれんママ🌺 21:26\n飲ませました",
+            [("PERSON", "れんママ🌺"), ("PERSON", "れんママ🌺")],
+        ),
+        ("朝食 7:30\n巡視 2:00\n朝食 7:30", []),
+        # an abbreviation's letters in a patient's slot are initials
+        (
+            "対象患者：U.K.（カルテ番号 300-58214）、症例2：H.T.、71歳",
+            [("PERSON", "U.K."), ("PATIENT_ID", "300-58214"), ("PERSON", "H.T.")],
+        ),
+        ("既往 H.T. あり、R.N. 2名", []),
         # one line headed by a count or a dose is no board; 3W is three weeks
         ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
         # staff after their department or office, glued or spaced; department words stay

@@ -51,6 +51,7 @@ from jmedllm.deid.recognizers._person_rules import (
 __all__ = [
     "bracketed_forms",
     "bracketed_staff",
+    "chat_senders",
     "chat_speakers",
     "department_staff",
     "disambiguated",
@@ -92,6 +93,10 @@ _INITIALS = re.compile(
     r"[A-Z](?<![A-Za-z0-9.][A-Z])(?:\. ?[A-Z]\.(?: ?[A-Z]\.)?|・[A-Z])(?![A-Za-z0-9])"
     r"|[A-Z](?<![A-Za-z0-9.][A-Z])\. (?:[A-Z]\. )?[A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?(?![A-Za-z])"
 )
+# Where even an abbreviation's letters are a patient's initials: after a patient's or a
+# case's label (対象患者：U.K., 症例2：H.T., 男児（R.N.）), or before an honorific or an age.
+_INITIALS_PATIENT_BEFORE = re.compile(r"(?:患者|症例[0-9]*|男児|女児|児|本人|氏名|対象者?)[:(]? ?\Z")
+_INITIALS_PERSON_AFTER = re.compile(r" ?(?:さん|様|氏|くん|ちゃん|[、,(] ?[0-9]{1,3} ?(?:歳|才|y))")
 _NOT_INITIALS = frozenset(
     _words(
         "A.M. P.M. U.S. U.K. E.U. P.S. N.B. I.V. I.M. S.C. O.D. O.S. O.U. B.P. H.R. R.R. G.I. "
@@ -181,8 +186,11 @@ def initials(text: str) -> Iterator[tuple[int, int, float]]:
         return
     for m in _INITIALS.finditer(text):
         word = m.group()
-        if word.replace(" ", "") in _NOT_INITIALS:
-            continue
+        if word.replace(" ", "") in _NOT_INITIALS and not (
+            _INITIALS_PATIENT_BEFORE.search(text, max(0, m.start() - 8), m.start())
+            or _INITIALS_PERSON_AFTER.match(text, m.end())
+        ):
+            continue  # U.K., H.T., R.N. — unless a patient's slot or an age says whose
         last = word.rsplit(" ", 1)[-1]
         if len(last) > 2 and (last in EN_STOP or last in _TITLE_WORDS):
             continue  # "S. Patient", "A. Nurse"
@@ -204,8 +212,28 @@ _NOT_SPEAKER = re.compile(
     "Dr|Ns|システム|自動|通知|送信|受信|返信|記録|報告|連絡|予定|訪問|来院|入院|退院|受診|処方|検査|採血|内服|投与|"
     "委員|対策|会議|カンファ|ミーティング|回診|申し送り|交換|処置|観察|確認|測定|面談|説明|相談|"
     "外来|病棟|救急|手術|検診|健診|リハ|透析|予約|娩出|診察|麻酔|導入|切開|開始|終了|決定|到着|出発|帰室|"
-    "搬送|挿管|抜管|分娩|胎盤|出血|発作|起床|就寝|食事|入浴|吸引|[をにがはで]$"
+    "搬送|挿管|抜管|分娩|胎盤|出血|発作|起床|就寝|食|入浴|吸引|巡視|体位|排泄|点滴|服薬|オムツ|おむつ|離床|[をにがはで]$"
 )
+
+
+# A messaging app's export heads each message with the sender and the time on a line of
+# their own ("れんママ🌺 21:14", "うりずん 玉城 10:02"). One such line may be a schedule's
+# (採血 8:30); a sender writes again, so a name must head two lines or more.
+_SENDER_LINE = re.compile(
+    r"^(?P<n>[^\s0-9:\-*・■□●○#|][^\n:]{0,15}?) (?:[0-2]?[0-9]:[0-5][0-9])[ \t]*$", re.MULTILINE
+)
+
+
+def chat_senders(text: str) -> Iterator[tuple[int, int, float]]:
+    """Senders heading the messages of a chat export, named on two lines or more."""
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for m in _SENDER_LINE.finditer(text):
+        seen.setdefault(m.group("n"), []).append(m.span("n"))
+    for name, places in seen.items():
+        if len(places) < 2 or _NOT_SPEAKER.search(name) or name in _CUE_WORDS or name in _STOP:
+            continue
+        for start, end in places:
+            yield start, end, 0.7
 
 
 def chat_speakers(text: str) -> Iterator[tuple[int, int, float]]:

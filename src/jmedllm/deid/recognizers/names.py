@@ -63,6 +63,7 @@ from jmedllm.deid.morphology import (
 from jmedllm.deid.recognizers._name_shapes import (
     bracketed_forms,
     bracketed_staff,
+    chat_senders,
     chat_speakers,
     department_staff,
     disambiguated,
@@ -515,6 +516,7 @@ class PersonRecognizer(Recognizer):
         found.update(vouched_by_katakana(text))
         found.update(initials(text))
         found.update(chat_speakers(text))
+        found.update(chat_senders(text))
         found.update(role_tails(scan))
         found.update(department_staff(scan))
         found.update(katakana_japanese(scan))
