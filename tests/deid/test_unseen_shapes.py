@@ -409,6 +409,12 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             [("PERSON", "U.K."), ("PATIENT_ID", "300-58214"), ("PERSON", "H.T.")],
         ),
         ("既往 H.T. あり、R.N. 2名", []),
+        # office titles after a surname; a committee or a department before them is no name
+        (
+            "・湯浅委員：未成年、佐藤課長へ、山田所長より",
+            [("PERSON", "湯浅"), ("PERSON", "佐藤"), ("PERSON", "山田")],
+        ),
+        ("倫理委員：承認、編集委員会、医療安全室長、薬剤部長", []),
         # one line headed by a count or a dose is no board; 3W is three weeks
         ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
         # staff after their department or office, glued or spaced; department words stay
