@@ -573,6 +573,8 @@ class PersonRecognizer(Recognizer):
                 word in _GLUE_SENSITIVE and _GLUED_AFTER.match(text, end) and text[end] not in _GLUE_OK
             ):
                 hit = scan.before_cue(start, level=0 if word in _SOFT_HONORIFICS else 1)
+                if hit is not None and word in _OFFICE_TITLES and not _office_holder(scan, hit):
+                    hit = None  # 那覇市保健|所長: the office's name, not its head's
             if hit is not None:
                 found.add(hit)
             if word in _LABELS:
@@ -590,6 +592,20 @@ class PersonRecognizer(Recognizer):
                 # A role written as a form field (主治医：) is as strong as a label.
                 colon = _COLON.match(text, end) is not None
                 _name_list(scan, end, 0 if colon or word in _STRONG_BEFORE else 1, colon, found)
+
+
+# Titles of office heads, which also end the name of their office (保健所長, 研究室長).
+_OFFICE_TITLES = frozenset(
+    _words("委員 委員長 所長 室長 課長 係長 局長 園長 校長 会長 社長 店長 施設長 事務長 主査")
+)
+
+
+def _office_holder(scan: _Scan, hit: tuple[int, int, float]) -> bool:
+    """Whether the name before an office title is a person's: a lexicon or UniDic surname
+    or name (湯浅委員, 佐藤課長), not a place or an institution's word (那覇市保健|所長)."""
+    start, end = hit[0], hit[1]
+    word = scan.text[start:end]
+    return scan.is_surname(start, end) or scan.lexicon_name(word.replace(" ", ""))
 
 
 def _name_list(scan: _Scan, pos: int, level: int, form: bool, found: set[tuple[int, int, float]]) -> None:
