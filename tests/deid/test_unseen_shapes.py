@@ -415,6 +415,13 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             [("PERSON", "湯浅"), ("PERSON", "佐藤"), ("PERSON", "山田")],
         ),
         ("倫理委員：承認、編集委員会、医療安全室長、薬剤部長", []),
+        # a municipality of the gazetteer standing alone, whatever follows; words ending in a
+        # unit character that name no municipality stay
+        (
+            "実母が呉市在住。健診（盛岡市で受診予定）、長女は 富山市 在住、住所：燕市",
+            [("ADDRESS", "呉市"), ("ADDRESS", "盛岡市"), ("ADDRESS", "富山市"), ("ADDRESS", "燕市")],
+        ),
+        ("都市部の朝市、同市で、山村の暮らし", []),
         # one line headed by a count or a dose is no board; 3W is three weeks
         ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
         # staff after their department or office, glued or spaced; department words stay

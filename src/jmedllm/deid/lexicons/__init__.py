@@ -53,6 +53,8 @@ LEXICONS = (
     "facility_generic",
     # places named alone
     "japanese_cities",
+    "municipalities",
+    "city_names",
     "foreign_places",
     # protected terms
     "eponyms",

@@ -201,11 +201,22 @@ _NOT_MUNICIPALITY = frozenset(
 )
 
 
+# Every municipality of Japan (lexicons/municipalities.txt, from Japan Post's data): one of
+# them stands alone as a place before any particle or boundary (盛岡市で受診, 富山市 在住).
+_MUNICIPALITIES = load_lexicon("municipalities")
+_GAZETTEER_AFTER = re.compile(
+    r"[\s、。,.)」』】/→:]|$|で|に|へ|の|は|が|を|と|や|も|から|まで|より|在|出身|方面"
+)
+
+
 def _bare_municipality(text: str, start: int, unit_end: int) -> bool:
     """Whether the kanji name and unit at ``start:unit_end`` (…市, …区, …町, …村) stand
-    alone as a place: a residence word, an issuer or a bracket around it."""
+    alone as a place: a residence word, an issuer or a bracket around it — or, for a
+    municipality of the gazetteer, any boundary."""
     if text[unit_end - 1] not in "市区町村" or text[start:unit_end] in _NOT_MUNICIPALITY:
         return False
+    if text[start:unit_end] in _MUNICIPALITIES and _GAZETTEER_AFTER.match(text, unit_end):
+        return True
     if _BARE_AFTER.match(text, unit_end) is None:
         return False
     if text[unit_end : unit_end + 1] in ("-", ",", "、", ")"):
@@ -244,8 +255,8 @@ def _generic_start(text: str, suffix: int) -> int | None:
             text[suffix - 1 : suffix + 1].endswith("市")
             and (start == 0 or text[start - 1] in _LABEL_END)
             and text[start] not in _NOT_ONE_KANJI_CITY
-        ):
-            return start
+        ) or text[start : suffix + 1] in _MUNICIPALITIES:
+            return start  # (呉市, 津市, 燕市 of the gazetteer anywhere)
         return None
     kana = _KANA_BEFORE.search(text, max(0, suffix - 6), suffix)
     if kana is None or _NOT_KANA_PLACE.search(kana.group()):
@@ -406,7 +417,7 @@ class AddressRecognizer(Recognizer):
         return spans
 
 
-# Cities named alone (lexicons/foreign_places.txt and japanese_cities.txt).
+# Cities named alone (lexicons/foreign_places.txt, japanese_cities.txt and city_names.txt).
 _FOREIGN = load_lexicon("foreign_places")
 _JA_SCRIPT = re.compile(f"[{_K}{_KATA}]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
@@ -414,7 +425,8 @@ _LATIN_LETTER = re.compile("[A-Za-z]")
 # skips ahead to the possible first characters); boundaries are checked in Python.
 _FOREIGN_JA = frozenset(e for e in _FOREIGN if not e.startswith("="))
 _FOREIGN_LATIN = frozenset(e[1:] for e in _FOREIGN if e.startswith("="))
-_JAPANESE_CITIES = load_lexicon("japanese_cities")
+# (the hand-written list and the gazetteer's cities UniDic reads as places)
+_JAPANESE_CITIES = load_lexicon("japanese_cities") | load_lexicon("city_names")
 _PLACE = re.compile(words_regex(_FOREIGN_JA | _FOREIGN_LATIN | _JAPANESE_CITIES))
 _CITY_WORD = re.compile(" City(?![A-Za-z])")
 _PLACE_FOLLOW = re.compile(
