@@ -422,6 +422,12 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             [("ADDRESS", "呉市"), ("ADDRESS", "盛岡市"), ("ADDRESS", "富山市"), ("ADDRESS", "燕市")],
         ),
         ("都市部の朝市、同市で、山村の暮らし", []),
+        # a town and its 丁目 without a municipality before it; 丁目 without a town stays
+        (
+            "東雲二丁目の交差点、本町3丁目5-2 に住む、自宅緑が丘2丁目",
+            [("ADDRESS", "東雲二丁目"), ("ADDRESS", "本町3丁目5-2"), ("ADDRESS", "緑が丘2丁目")],
+        ),
+        ("1丁目ずつ歩く", []),
         # one line headed by a count or a dose is no board; 3W is three weeks
         ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
         # staff after their department or office, glued or spaced; department words stay

@@ -408,6 +408,8 @@ class AddressRecognizer(Recognizer):
             spans += _street_addresses(text)
         covered = [(s.start, s.end) for s in spans]
         spans += [p for p in _places(text) if not any(a <= p.start and p.end <= b for a, b in covered)]
+        if "丁目" in text:
+            spans += [t for t in _chome_towns(text) if not any(a <= t.start < b for a, b in covered)]
         if "ジュウショ" in text:  # ｼﾞｭｳｼｮ:ｻｲﾀﾏｼ ﾐﾅﾐｸ ﾍﾞｯｼｮ 5-2-14 on a katakana-only printout
             spans += [
                 Span(m.start("addr"), m.end("addr"), "ADDRESS", 0.8)
@@ -472,6 +474,31 @@ _KATAKANA_ADDRESS = re.compile(
     r"(?P<addr>[ァ-ヺー]+(?: ?[ァ-ヺー0-9][ァ-ヺー0-9\-]*){0,6})"
 )
 _KATAKANA_UNIT = re.compile(r"(?:シ|ク|チョウ|マチ|ムラ|グン|ケン|チョウメ|バンチ)(?: |$)")
+
+
+# A town and its 丁目 without a municipality before it (東雲二丁目の交差点, 自宅 緑が丘2丁目,
+# 本町3丁目5-2): 丁目 names a part of a town and nothing else, so the town name before it
+# (kanji or katakana, が/ケ/ノ inside) and the house number after it make an address.
+_CHOME = re.compile(rf"(?:[0-9]{{1,2}}|[{_KNUM}]{{1,3}})丁目")
+_TOWN_BEFORE = re.compile(rf"(?:[{_K}{_KATA}](?:[がケノヶの](?=[{_K}]))?){{1,6}}\Z")
+_HOUSE_AFTER = re.compile(r"(?:[0-9]{1,4}(?:番地?の?|-)?)?(?:[0-9]{1,4}(?:号|-[0-9]{1,4})?)?")
+
+
+def _chome_towns(text: str) -> list[Span]:
+    out = []
+    for m in _CHOME.finditer(text):
+        town = _TOWN_BEFORE.search(text, max(0, m.start() - 12), m.start())
+        if town is None:
+            continue
+        start = town.start()
+        lead = _LEAD.match(text, start, m.start())
+        if lead is not None:
+            start = lead.end()  # 自宅緑が丘2丁目: the label is not the town's
+        if m.start() - start < 2:
+            continue  # 1丁目ずつ, 各丁目: no town name
+        end = _HOUSE_AFTER.match(text, m.end()).end()
+        out.append(Span(start, end, "ADDRESS", 0.8))
+    return out
 
 
 # --- addresses in romaji --------------------------------------------------------------------
