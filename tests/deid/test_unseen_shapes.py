@@ -429,7 +429,7 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
         ),
         ("1丁目ずつ歩く", []),
         # one line headed by a count or a dose is no board; 3W is three weeks
-        ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", []),
+        ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", [("ADDRESS", "北4条西5丁目")]),
         # staff after their department or office, glued or spaced; department words stay
         (
             "産科野々村依頼、循内古賀（PHS 6254）、総務課古家から、警備猪狩へ報告",

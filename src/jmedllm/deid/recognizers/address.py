@@ -477,10 +477,12 @@ _KATAKANA_UNIT = re.compile(r"(?:シ|ク|チョウ|マチ|ムラ|グン|ケン|�
 
 
 # A town and its 丁目 without a municipality before it (東雲二丁目の交差点, 自宅 緑が丘2丁目,
-# 本町3丁目5-2): 丁目 names a part of a town and nothing else, so the town name before it
+# 本町3丁目5-2, 北4条西5丁目): 丁目 names a part of a town and nothing else, so the town name before it
 # (kanji or katakana, が/ケ/ノ inside) and the house number after it make an address.
 _CHOME = re.compile(rf"(?:[0-9]{{1,2}}|[{_KNUM}]{{1,3}})丁目")
-_TOWN_BEFORE = re.compile(rf"(?:[{_K}{_KATA}](?:[がケノヶの](?=[{_K}]))?){{1,6}}\Z")
+_TOWN_BEFORE = re.compile(
+    rf"(?:[{_K}{_KATA}](?:[がケノヶの](?=[{_K}]))?|[0-9]{{1,2}}(?=条)){{1,8}}\Z"
+)  # 北4条西
 _HOUSE_AFTER = re.compile(r"(?:[0-9]{1,4}(?:番地?の?|-)?)?(?:[0-9]{1,4}(?:号|-[0-9]{1,4})?)?")
 
 
