@@ -428,6 +428,16 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             [("ADDRESS", "東雲二丁目"), ("ADDRESS", "本町3丁目5-2"), ("ADDRESS", "緑が丘2丁目")],
         ),
         ("1丁目ずつ歩く", []),
+        # support staff named after their job and a space
+        (
+            "拾得者：看護補助 ジョセフィン、清掃スタッフ ロサリオ（委託）、警備 ベルナルド／蔵元",
+            [
+                ("PERSON", "ジョセフィン"),
+                ("PERSON", "ロサリオ"),
+                ("PERSON", "ベルナルド"),
+                ("PERSON", "蔵元"),
+            ],
+        ),
         # one line headed by a count or a dose is no board; 3W is three weeks
         ("120 回 測定\n250 mL 補液、3W後に再診、北4条西5丁目", [("ADDRESS", "北4条西5丁目")]),
         # staff after their department or office, glued or spaced; department words stay
