@@ -428,6 +428,18 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             [("ADDRESS", "東雲二丁目"), ("ADDRESS", "本町3丁目5-2"), ("ADDRESS", "緑が丘2丁目")],
         ),
         ("1丁目ずつ歩く", []),
+        # an operating list's staff columns; a handle a display name shows in brackets
+        (
+            "室\t開始\t患者名\t術式\t術者\t助手\nOR1\t08:45\t能登 一平\tTKA\t二口\t浅香\n22:03 深見 諒 (@fukami.r)",
+            [
+                ("FACILITY", "OR1"),  # the room column
+                ("PERSON", "能登 一平"),
+                ("PERSON", "二口"),
+                ("PERSON", "浅香"),
+                ("PERSON", "深見 諒"),
+                ("PERSON", "@fukami.r"),
+            ],
+        ),
         # support staff named after their job and a space
         (
             "拾得者：看護補助 ジョセフィン、清掃スタッフ ロサリオ（委託）、警備 ベルナルド／蔵元",

@@ -563,7 +563,9 @@ def user_handles(text: str, lex: _Lexicons) -> Iterator[tuple[int, int, float]]:
     if "@" in text:
         for m in _MENTION.finditer(text):
             if m.group("h").lower() not in _NOT_MENTION:
-                yield m.start("h"), m.end("h"), 0.75
+                # the mark belongs to the handle a display name shows in brackets, 深見 諒 (@fukami.r)
+                start = m.start() if text[m.start() - 1 : m.start()] == "(" else m.start("h")
+                yield start, m.end("h"), 0.75
 
 
 # The next item of a list whose item before is a found name, written the same way: a full
