@@ -440,6 +440,16 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
                 ("PERSON", "@fukami.r"),
             ],
         ),
+        # a company's name after its prefix runs to a boundary however MeCab cuts it; a word
+        # of employment after a company is no part of it
+        (
+            "業者（(株)とちぎクリーンサービス）、株式会社瀬戸内フーズに入社、父は北陸精機株式会社勤務",
+            [
+                ("FACILITY", "(株)とちぎクリーンサービス"),
+                ("FACILITY", "株式会社瀬戸内フーズ"),
+                ("FACILITY", "北陸精機株式会社"),
+            ],
+        ),
         # support staff named after their job and a space
         (
             "拾得者：看護補助 ジョセフィン、清掃スタッフ ロサリオ（委託）、警備 ベルナルド／蔵元",

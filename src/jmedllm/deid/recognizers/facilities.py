@@ -112,6 +112,7 @@ _AFTER_COMPANY = frozenset(
         "勤務 在籍 退職 入社 就職 経営 勤続 所属 出向 派遣 就労 勤め 定年 退社 休職 復職 転職 在職 社員 従業員 職員"
     )
 )
+_AFTER_COMPANY_WORDS = tuple(_AFTER_COMPANY)
 # Kinds written before the name: グループホームさくら, 訪問看護ステーションあおば, and with a
 # space: 特別養護老人ホーム 潮騒の里, 介護タクシー はいさい.
 _KINDS = load_lexicon("facility_kinds")
@@ -142,6 +143,12 @@ _CORP_RE = words_regex([*_CORP, *_KINDS])
 _CORP_BEFORE = re.compile(
     f"(?:(?P<corp>{_CORP_RE})(?: ?(?:{_CORP_RE}))? ?(?:(?P<kai1>[{_WORD_CHARS}\u3041-\u3096]{{1,10}})会 ?)?"
     f"|(?<![{_WORD_CHARS}])(?P<kai2>[{_WORD_CHARS}]{{1,8}})会 )\\Z"
+)
+# A company's name after its prefix: letters of any script up to a boundary, a particle
+# before a non-kana word (に依頼, の社員) or a word of employment.
+_COMPANY_NAME = re.compile(
+    f"[{_WORD_CHARS}\u3041-\u3096ー・&]{{2,20}}?"
+    "(?=[\\s、。,.()「」『』【】/:]|$|(?:に|の|で|へ|から|より|を|が|は|と|も)(?![\u3041-\u3096])|勤務|在籍|入社|退職|就職|所属|社員)"
 )
 # Prefix-form names: 株式会社ABC, (株)ABC (NFKC of ㈱), NPO法人ひまわりネット, 社会福祉法人さくら会.
 _CORP_COMPANY = re.compile(
@@ -399,6 +406,16 @@ class FacilityRecognizer(Recognizer):
                 if m.group().endswith(" ") and m.start() and _WORD_CHAR.match(text, m.start() - 1):
                     continue  # ソラリス製薬株式会社 臨床開発部: the name is before it
                 end = _name_after(context, m.end(), m.group().endswith(" "), company=True)
+                whole = _COMPANY_NAME.match(text, m.end())
+                if (
+                    whole is not None
+                    and not (whole.group()[0] in _PARTICLES and whole.group()[1] not in _HIRA)
+                    and whole.group() not in _GENERIC
+                    and not whole.group().startswith(_AFTER_COMPANY_WORDS)  # 製造株式会社|勤務
+                ):
+                    # (株)とちぎクリーンサービス, 株式会社瀬戸内フーズ: after the company word the name
+                    # runs to a boundary, however MeCab cuts it (と|ち|ぎ, 瀬戸|内)
+                    end = max(end, whole.end())
                 if end > m.end():
                     found.add((m.start(), end, 0.9))
             elif m.group("kai") not in _GENERIC_KAI:
