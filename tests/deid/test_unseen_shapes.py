@@ -450,6 +450,17 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
                 ("FACILITY", "北陸精機株式会社"),
             ],
         ),
+        # institutes, branch offices, fire-station branches, mutual-aid clubs and venues
+        (
+            "PFGE（県北衛生研究所に依頼）、出場隊：東城分署、断酒会（西成断酒友の会）、会場：別府ビーコンホール",
+            [
+                ("FACILITY", "県北衛生研究所"),
+                ("FACILITY", "東城分署"),
+                ("FACILITY", "西成断酒友の会"),
+                ("FACILITY", "別府ビーコンホール"),
+            ],
+        ),
+        ("病棟ホールで談話、ボタンホール穿刺、研究所で、プラザ合意", []),
         # support staff named after their job and a space
         (
             "拾得者：看護補助 ジョセフィン、清掃スタッフ ロサリオ（委託）、警備 ベルナルド／蔵元",
