@@ -120,8 +120,9 @@ _ROOM_IN_LIST = re.compile(_ROOM)
 # patient (712のビナさん, 704号室の関さん).
 _BRACKETED_BED = re.compile(r"\((?P<room>(?:[1-9]|1[0-9])(?:[0-5][0-9]|60)-[1-9])\)")
 _ROOM_OF = re.compile(
-    rf"(?<![0-9A-Za-z.\-:/])(?P<room>{_ROOM})(?:号室)?の(?=[{KANJI}{KATAKANA}{HIRAGANA}]{{1,8}}(?:さん|様|くん|ちゃん))"
-)
+    rf"(?P<room>{_ROOM})(?:号室)?の(?=[{KANJI}{KATAKANA}{HIRAGANA}]{{1,8}}(?:さん|様|くん|ちゃん))"
+)  # (what stands before the room is checked afterwards, so that the scan skips to digits)
+_NOT_BEFORE_ROOM = frozenset("0123456789.-:/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # What may follow a room named again elsewhere in the document (not a unit or a decimal).
 _ROOM_AGAIN_AFTER = re.compile(
     r"(?![0-9.:/]|-[0-9]|[ ]?(?:mg|mL|ml|g\b|kg|cc|cm|mm|%|回|名|件|人|円|点|分|秒|歳|才|単位))"
@@ -142,6 +143,8 @@ def _rooms(text: str) -> Iterator[tuple[int, int, float]]:
         rooms[m.group("room")] = None
         yield m.start("room"), m.end("room"), 0.65
     for m in _ROOM_OF.finditer(text):
+        if m.start() and text[m.start() - 1] in _NOT_BEFORE_ROOM:
+            continue
         rooms[m.group("room")] = None
         yield m.start("room"), m.end("room"), 0.65
     for m in _ROOM_LIST.finditer(text):

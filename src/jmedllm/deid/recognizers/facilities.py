@@ -330,6 +330,7 @@ _MUNICIPAL_OFFICE = re.compile(
     "(?:課|係|局|協議会|委員会|保健所|事務所|区役所|役所|役場|支所|センター|国民健康保険)\\Z"
 )
 _NOT_MUNICIPALITY_HEAD = frozenset("同当各本他全両")
+_UNIT_CHAR = re.compile("[都道府県市区町村]")
 # Closing brackets after a name (NFKC): a kana name in brackets ends there.
 _CLOSERS = frozenset(")]」』】〕")
 # Nouns that name an action or a state (UniDic's サ変/形状詞 possibilities).
@@ -482,6 +483,8 @@ class FacilityRecognizer(Recognizer):
                 text, m.end() + (text[m.end()] == " ")
             ):
                 continue  # 課題, 係数: the word goes on
+            if not _UNIT_CHAR.search(text, max(0, m.start() - 16), m.start()):
+                continue  # no municipality before the office (most 薬局, センター, 課)
             office = _MUNICIPAL_OFFICE.search(text, max(0, m.start() - 16), m.end())
             muni = office.group("muni") if office is not None else ""
             generic = muni[:1] in _NOT_MUNICIPALITY_HEAD and all(c in "都道府県市区町村郡" for c in muni[1:])
