@@ -56,7 +56,8 @@ _OF_TERMS = frozenset(_words("式 法則 分類 基準 徴候 反射 三徴 公�
 # Term words that may follow an eponym's name after a space (OCR and hurried typing).
 _SPACED_TERMS = frozenset(_words("病 症候群 リンパ節炎 甲状腺炎 脳症 脳炎 動脈炎 徴候 反射 分類 スケール"))
 _JOINERS = frozenset("・-=")
-_KATAKANA_WORD = re.compile(f"[{KATAKANA}]+")
+# (MeCab may keep an unknown name's ・ inside one token: フォン・|ヒッペル・リンドウ|病)
+_KATAKANA_WORD = re.compile(f"[{KATAKANA}]+(?:[・=][{KATAKANA}]+)*")
 # Katakana names UniDic cuts into odd pieces (シャ|ルコ|ー・マリー): the whole run counts.
 # (one katakana written out before the repetition, so that the search skips ahead to katakana)
 _KATAKANA_RUN_BACK = re.compile(f"[{KATAKANA}][{KATAKANA}]*(?:[・=\\-][{KATAKANA}]+)*\\Z")
