@@ -60,7 +60,8 @@ _UNIT_BED = re.compile(
 
 # A floor and a wing standing for a ward (4東, 5階西, 3N, 4W), not inside a longer code.
 # (A digit first, so that the scan skips ahead; what stands before it is checked after.)
-_BARE_WARD = re.compile(r"(?:1[0-9]|[1-9])(?:階?[東西南北]|[NSEW])(?![0-9]*[A-Za-z東西南北館棟側口])")
+_WING = re.compile(r"[東西南北NSEW](?![0-9]*[A-Za-z東西南北館棟側口])")
+_FLOOR_BACK = re.compile(r"(?:1[0-9]|[1-9])階?\Z")
 _NOT_BEFORE_WARD = frozenset("0123456789.-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # A room after it (4東408, 3N-318-B, 4W 0412), a move or a bed count (4東へ転棟, 4西 1床).
 _ROOM_AFTER = re.compile(r"[- ]?[0-9]{3,4}(?:号室)?(?:-(?:[A-D](?![A-Za-z])|[1-9](?![0-9])))?(?![0-9])")
@@ -104,12 +105,15 @@ def wards(text: str) -> Iterator[tuple[int, int, float]]:
 _ROOM = r"(?:[1-9]|1[0-9])(?:[0-5][0-9]|60)(?:-[1-9][0-9]?)?"
 # A ward board's lines: a room first, then what lies in it (501 ヨシダ, 704-1 オリヴェイラ
 # マルセロさん, 502 空) — not a count (120 回, 250 mL).
-_BOARD_ROOM = re.compile(
-    rf"(?:^|\||  )[ \t]*(?:[・\-*※●○■□]|[0-9]{{1,2}}[.)])?[ \t]*(?P<room>{_ROOM})(?:号室?)?[ \t]+"
+_BOARD_LINE = (
+    rf"[ \t]*(?:[・\-*※●○■□]|[0-9]{{1,2}}[.)])?[ \t]*(?P<room>{_ROOM})(?:号室?)?[ \t]+"
     rf"(?![0-9]|(?:回|名|件|人|例|床|円|点|分|秒|日|時|週|年|月|歳|才|本|枚|錠|個|単位|以上|以下|未満|程度|前後|mg|mL|ml|g\b|kg|cc|cm|mm|%))"
-    f"(?=[{KANJI}{KATAKANA}A-Za-z])",
-    re.MULTILINE,
+    f"(?=[{KANJI}{KATAKANA}A-Za-z])"
 )
+# (a line's start, then a table cell's or a column gap's, as two scans: one pattern with
+# all three would be tried at every position)
+_BOARD_ROOM = re.compile("^" + _BOARD_LINE, re.MULTILINE)
+_BOARD_CELL = re.compile(r"(?:\||  )" + _BOARD_LINE)
 # Free beds and rooms listed after what they are: 空床 703・715-2・722-4, 空2（502、507-4）,
 # 個室 720, 当棟507-4.
 _ROOM_LIST = re.compile(
@@ -119,9 +123,8 @@ _ROOM_IN_LIST = re.compile(_ROOM)
 # A room and a bed in brackets after a patient (森 康介（503-2）), and a room before の and a
 # patient (712のビナさん, 704号室の関さん).
 _BRACKETED_BED = re.compile(r"\((?P<room>(?:[1-9]|1[0-9])(?:[0-5][0-9]|60)-[1-9])\)")
-_ROOM_OF = re.compile(
-    rf"(?P<room>{_ROOM})(?:号室)?の(?=[{KANJI}{KATAKANA}{HIRAGANA}]{{1,8}}(?:さん|様|くん|ちゃん))"
-)  # (what stands before the room is checked afterwards, so that the scan skips to digits)
+_ROOM_OF = re.compile(f"の(?=[{KANJI}{KATAKANA}{HIRAGANA}]{{1,8}}(?:さん|様|くん|ちゃん))")
+_ROOM_BACK = re.compile(rf"(?P<room>{_ROOM})(?:号室)?\Z")  # (read back from の: the scan skips to it)
 _NOT_BEFORE_ROOM = frozenset("0123456789.-:/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # What may follow a room named again elsewhere in the document (not a unit or a decimal).
 _ROOM_AGAIN_AFTER = re.compile(
@@ -134,7 +137,9 @@ def _rooms(text: str) -> Iterator[tuple[int, int, float]]:
     document (612 は中止, 701と708-3で9時に): a number that heads two or more lines of a
     board, or follows 空床/個室, is a room wherever it stands alone."""
     rooms: dict[str, None] = {}
-    board = [m for m in _BOARD_ROOM.finditer(text)]
+    board = list(_BOARD_ROOM.finditer(text))
+    if "|" in text or "  " in text:
+        board += _BOARD_CELL.finditer(text)
     if len(board) >= 2:  # one line headed by a number may be anything; a board has several
         for m in board:
             rooms[m.group("room")] = None
@@ -142,8 +147,11 @@ def _rooms(text: str) -> Iterator[tuple[int, int, float]]:
     for m in _BRACKETED_BED.finditer(text):
         rooms[m.group("room")] = None
         yield m.start("room"), m.end("room"), 0.65
-    for m in _ROOM_OF.finditer(text):
-        if m.start() and text[m.start() - 1] in _NOT_BEFORE_ROOM:
+    for of in _ROOM_OF.finditer(text):
+        if not of.start() or not ("0" <= text[of.start() - 1] <= "9" or text[of.start() - 1] == "室"):
+            continue
+        m = _ROOM_BACK.search(text, max(0, of.start() - 10), of.start())
+        if m is None or (m.start() and text[m.start() - 1] in _NOT_BEFORE_ROOM):
             continue
         rooms[m.group("room")] = None
         yield m.start("room"), m.end("room"), 0.65
@@ -161,8 +169,12 @@ def _ward_codes(text: str) -> Iterator[tuple[int, int, float]]:
     """Wards written as a floor and a wing without 病棟 (4東, 5階西, 3N, 4W), where a room
     follows (4東408, 3N-318-B) or a move between wards or a free bed is spoken of (4東へ転棟,
     空床 4西 1床, 夜勤記録（3N）). Alone, 4東 or 3N could be anything."""
-    for m in _BARE_WARD.finditer(text):
-        start, end = m.span()
+    for w in _WING.finditer(text):
+        # the wing first (rarer than digits), then the floor before it
+        floor = _FLOOR_BACK.search(text, max(0, w.start() - 3), w.start())
+        if floor is None or (text[w.start() - 1] == "階" and w.group() in "NSEW"):
+            continue
+        start, end = floor.start(), w.end()
         if start and text[start - 1] in _NOT_BEFORE_WARD:
             continue  # inside a longer code or number (H3N2, 25W)
         room = _ROOM_AFTER.match(text, end)

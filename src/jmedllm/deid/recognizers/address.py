@@ -37,7 +37,7 @@ from typing import ClassVar
 from jmedllm.core.records import Span
 from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 from jmedllm.deid.lexicons import load_lexicon
-from jmedllm.deid.morphology import words_regex
+from jmedllm.deid.morphology import morphemes, words_regex
 
 __all__ = ["PREFECTURES", "AddressRecognizer", "PostalCodeRecognizer"]
 
@@ -407,7 +407,8 @@ class AddressRecognizer(Recognizer):
         if " " in text:
             spans += _street_addresses(text)
         covered = [(s.start, s.end) for s in spans]
-        spans += [p for p in _places(text) if not any(a <= p.start and p.end <= b for a, b in covered)]
+        places = [*_places(text), *_gazetteer_cities(context)]
+        spans += [p for p in places if not any(a <= p.start and p.end <= b for a, b in covered)]
         if "丁目" in text:
             spans += [t for t in _chome_towns(text) if not any(a <= t.start < b for a, b in covered)]
         if "ジュウショ" in text:  # ｼﾞｭｳｼｮ:ｻｲﾀﾏｼ ﾐﾅﾐｸ ﾍﾞｯｼｮ 5-2-14 on a katakana-only printout
@@ -419,7 +420,7 @@ class AddressRecognizer(Recognizer):
         return spans
 
 
-# Cities named alone (lexicons/foreign_places.txt, japanese_cities.txt and city_names.txt).
+# Cities named alone (lexicons/foreign_places.txt and japanese_cities.txt).
 _FOREIGN = load_lexicon("foreign_places")
 _JA_SCRIPT = re.compile(f"[{_K}{_KATA}]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
@@ -427,8 +428,12 @@ _LATIN_LETTER = re.compile("[A-Za-z]")
 # skips ahead to the possible first characters); boundaries are checked in Python.
 _FOREIGN_JA = frozenset(e for e in _FOREIGN if not e.startswith("="))
 _FOREIGN_LATIN = frozenset(e[1:] for e in _FOREIGN if e.startswith("="))
-# (the hand-written list and the gazetteer's cities UniDic reads as places)
-_JAPANESE_CITIES = load_lexicon("japanese_cities") | load_lexicon("city_names")
+_JAPANESE_CITIES = load_lexicon("japanese_cities")
+# The gazetteer's cities UniDic reads as one place name (lexicons/city_names.txt): found from
+# the place-name tokens of the shared analysis, not by a scan of the text — a scan for 322
+# more words that start with as many kanji would try every position.
+_CITY_NAMES = load_lexicon("city_names")
+_PLACE_POS = ("名詞", "固有名詞", "地名", "一般")
 _PLACE = re.compile(words_regex(_FOREIGN_JA | _FOREIGN_LATIN | _JAPANESE_CITIES))
 _CITY_WORD = re.compile(" City(?![A-Za-z])")
 _PLACE_FOLLOW = re.compile(
@@ -474,6 +479,22 @@ _KATAKANA_ADDRESS = re.compile(
     r"(?P<addr>[ァ-ヺー]+(?: ?[ァ-ヺー0-9][ァ-ヺー0-9\-]*){0,6})"
 )
 _KATAKANA_UNIT = re.compile(r"(?:シ|ク|チョウ|マチ|ムラ|グン|ケン|チョウメ|バンチ)(?: |$)")
+
+
+def _gazetteer_cities(context: TextContext) -> list[Span]:
+    """Cities of the gazetteer written without 市 before a residence or movement word
+    (盛岡から, 那覇在住): place-name tokens of the shared analysis whose surface is one."""
+    text, tokens = context.text, morphemes(context)
+    out = []
+    for i in tokens.indices(_PLACE_POS):
+        word = tokens.surfaces[i]
+        if word not in _CITY_NAMES:
+            continue
+        start, end = tokens.starts[i], tokens.ends[i]
+        if (start and _JA_SCRIPT.match(text, start - 1)) or not _CITY_FOLLOW.match(text, end):
+            continue
+        out.append(Span(start, end, "ADDRESS", 0.6))
+    return out
 
 
 # A town and its 丁目 without a municipality before it (東雲二丁目の交差点, 自宅 緑が丘2丁目,
