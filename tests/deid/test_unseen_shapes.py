@@ -461,6 +461,11 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             ],
         ),
         ("病棟ホールで談話、ボタンホール穿刺、研究所で、プラザ合意", []),
+        # a code's label written apart from its 番号, in text spaced between words
+        (
+            "（指定医 番号 42-0871）、受診券 番号 3434-0091-7725",
+            [("OTHER_ID", "42-0871"), ("OTHER_ID", "3434-0091-7725")],
+        ),
         # support staff named after their job and a space
         (
             "拾得者：看護補助 ジョセフィン、清掃スタッフ ロサリオ（委託）、警備 ベルナルド／蔵元",

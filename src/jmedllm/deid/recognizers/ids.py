@@ -541,7 +541,9 @@ def _labelled_code(text: str, anchor: re.Match[str]) -> tuple[int, int] | None:
             end += 1
         elif text[end : end + 1] not in (" ", ":", "#"):
             return None  # "Nov", "None": not a number label
-    label = _CODE_LABEL_BEFORE.search(text, max(0, start - 10), start)
+    # 指定医 番号, 受診券 番号: text written with spaces between words keeps its label apart
+    label_end = start - 1 if start > 1 and text[start - 1] == " " and text[start - 2] != " " else start
+    label = _CODE_LABEL_BEFORE.search(text, max(0, label_end - 10), label_end)
     if label is None:
         if literal == "No" and (m := _CODE_VALUE.match(text, end)) is not None:
             # No.Q250618-01, No.2024-1187 heading a record: one code long enough to be one
