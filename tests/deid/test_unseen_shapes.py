@@ -461,6 +461,17 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             ],
         ),
         ("病棟ホールで談話、ボタンホール穿刺、研究所で、プラザ合意", []),
+        # rooms before their ward in brackets, after a label's colon, numbered operating rooms
+        (
+            "510（5東）MRSA、内容：811のチャンさん、第1手術室 8:45",
+            [
+                ("FACILITY", "510"),
+                ("FACILITY", "5東"),
+                ("FACILITY", "811"),
+                ("PERSON", "チャン"),
+                ("FACILITY", "第1手術室"),
+            ],
+        ),
         # a code's label written apart from its 番号, in text spaced between words
         (
             "（指定医 番号 42-0871）、受診券 番号 3434-0091-7725",

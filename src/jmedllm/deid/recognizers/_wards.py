@@ -125,7 +125,10 @@ _ROOM_IN_LIST = re.compile(_ROOM)
 _BRACKETED_BED = re.compile(r"\((?P<room>(?:[1-9]|1[0-9])(?:[0-5][0-9]|60)-[1-9])\)")
 _ROOM_OF = re.compile(f"の(?=[{KANJI}{KATAKANA}{HIRAGANA}]{{1,8}}(?:さん|様|くん|ちゃん))")
 _ROOM_BACK = re.compile(rf"(?P<room>{_ROOM})(?:号室)?\Z")  # (read back from の: the scan skips to it)
-_NOT_BEFORE_ROOM = frozenset("0123456789.-:/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_NOT_BEFORE_ROOM = frozenset("0123456789.-/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# A room before its ward in brackets (510（5東）), and a numbered operating room (第3手術室).
+_ROOM_BEFORE_WARD = re.compile(rf"(?P<room>{_ROOM})(?=\((?:1[0-9]|[1-9])階?[東西南北]\))")
+_OPERATING_ROOM = re.compile(r"第[0-9]{1,2}手術室")
 # What may follow a room named again elsewhere in the document (not a unit or a decimal).
 _ROOM_AGAIN_AFTER = re.compile(
     r"(?![0-9.:/]|-[0-9]|[ ]?(?:mg|mL|ml|g\b|kg|cc|cm|mm|%|回|名|件|人|円|点|分|秒|歳|才|単位))"
@@ -155,6 +158,14 @@ def _rooms(text: str) -> Iterator[tuple[int, int, float]]:
             continue
         rooms[m.group("room")] = None
         yield m.start("room"), m.end("room"), 0.65
+    if "(" in text:
+        for m in _ROOM_BEFORE_WARD.finditer(text):
+            if not (m.start() and text[m.start() - 1] in _NOT_BEFORE_ROOM):
+                rooms[m.group("room")] = None
+                yield m.start("room"), m.end("room"), 0.7
+    if "手術室" in text:
+        for m in _OPERATING_ROOM.finditer(text):
+            yield m.start(), m.end(), 0.7
     for m in _ROOM_LIST.finditer(text):
         for r in _ROOM_IN_LIST.finditer(text, m.start("list"), m.end("list")):
             rooms[r.group()] = None
