@@ -38,3 +38,14 @@ def test_a_variant_kanji_surname_ending_the_text() -> None:
     # 濱田 at the very end once made a 3-character window run past the text
     text = "確認：濱田"
     assert [(s.label, text[s.start : s.end]) for s in PhiAnalyzer().analyze(text)] == [("PERSON", "濱田")]
+
+
+def test_letter_spaced_runs_are_read_without_their_spaces() -> None:
+    """OCR and forms typed with a space between characters: the spans found in the text with
+    those spaces taken out map back over the spaced original, spaces included."""
+    text = "ご利用者：伊 集 院　キ ク 様\n受 診 日　２ ０ ２ ４ 年 ５ 月 ２ ７ 日（月）\n1 2 3 4 5 6 7 8 9 10"
+    spans = [(s.label, text[s.start : s.end]) for s in PhiAnalyzer().analyze(text)]
+    assert ("PERSON", "伊 集 院　キ ク") in spans
+    assert ("DATE", "２ ０ ２ ４ 年 ５ 月 ２ ７ 日（月）") in spans
+    # a run of spaced ASCII digits is a count, not read again
+    assert not any("1 2 3" in value for _label, value in spans)

@@ -94,6 +94,13 @@ class PhiAnalyzer:
             # lexicons spell (駒ヶ嶺 is a surname to UniDic, 駒|ケ|嶺 three nouns); one
             # character for one, so every offset stays valid.
             normalized = _KE_BETWEEN_KANJI.sub("ヶ", normalized)
+        found = self._raw(normalized)
+        if " " in normalized and _SPACED_GATE.search(normalized):
+            found += _letter_spaced(normalized, self._raw)
+        return _merge_adjacent(_resolve_overlaps(found, self._priority), normalized)
+
+    def _raw(self, normalized: str) -> list[_Raw]:
+        """Every recognizer's spans on ``normalized``, protected terms dropped."""
         context = TextContext(normalized, options=self.config.options)
         found: list[_Raw] = []
         wanted, min_score = self._wanted, self.config.min_score
@@ -105,11 +112,38 @@ class PhiAnalyzer:
         if self.config.protect_terms and any(map(_NAME_LIKE.__contains__, map(itemgetter(2), found))):
             protected = protect.find_protected_terms(context, self.config.extra_protected_terms)
             found = _drop_protected(found, protected, normalized)
-        return _merge_adjacent(_resolve_overlaps(found, self._priority), normalized)
+        return found
 
 
 #: A span inside the engine: (start, end, label, score, source).
 _Raw = tuple[int, int, str, float, str]
+
+# Letter-spaced text: OCR of forms, and forms typed with a space between characters
+# (ご 住 所 〒2 4 1 - 0 8 2 1, 伊 集 院 キ ク 様, ２ ０ ２ ４ 年 ５ 月). Words are what the
+# recognizers read, so such runs are read a second time with their single spaces taken out
+# and the spans found there are mapped back. A run is four or more single characters, each
+# with one space after it, two of them at least not ASCII (0 1 2 3 … is a count; spaced
+# digits of a phone are read by the phone recognizer itself).
+_SPACED_GATE = re.compile(r" \S \S \S")
+_SPACED_RUN = re.compile(r"(?<!\S)\S(?: \S){3,}(?!\S)")
+
+
+def _letter_spaced(normalized: str, find: Any) -> list[_Raw]:
+    """Spans found in ``normalized`` with the single spaces of letter-spaced runs removed,
+    mapped back to ``normalized``."""
+    keep: list[int] = []  # for each character of the compact text, its offset in normalized
+    pos = 0
+    for m in _SPACED_RUN.finditer(normalized):
+        if sum(not c.isascii() for c in m.group()[::2]) < 2:
+            continue
+        keep.extend(range(pos, m.start()))
+        keep.extend(range(m.start(), m.end(), 2))
+        pos = m.end()
+    if not keep:
+        return []
+    keep.extend(range(pos, len(normalized)))
+    compact = "".join(normalized[i] for i in keep)
+    return [(keep[s], keep[e - 1] + 1, label, score, source) for s, e, label, score, source in find(compact)]
 
 
 def drop_protected(spans: Iterable[Span], protected: Sequence[tuple[int, int]]) -> list[Span]:
