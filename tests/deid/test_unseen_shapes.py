@@ -472,6 +472,18 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
                 ("FACILITY", "第1手術室"),
             ],
         ),
+        # a Western name written surname, given name in brackets, and its katakana form;
+        # a city and its country are a place, not a name
+        (
+            "副師長 カストロ（Castro, Liza）、レイエス（Reyes, Antonio）78歳、出身（Hanoi, Vietnam）",
+            [
+                ("PERSON", "カストロ"),
+                ("PERSON", "Castro, Liza"),
+                ("PERSON", "レイエス"),
+                ("PERSON", "Reyes, Antonio"),
+                ("ADDRESS", "Hanoi"),
+            ],
+        ),
         # a code's label written apart from its 番号, in text spaced between words
         (
             "（指定医 番号 42-0871）、受診券 番号 3434-0091-7725",

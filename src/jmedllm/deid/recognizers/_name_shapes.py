@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from jmedllm.core.jatext.chars import to_katakana
+from jmedllm.deid.lexicons import load_lexicon
 from jmedllm.deid.morphology import HIRAGANA, KANJI, KATAKANA, words_regex
 from jmedllm.deid.recognizers._person_rules import (
     _CUE_WORDS,
@@ -53,6 +54,7 @@ __all__ = [
     "bracketed_staff",
     "chat_senders",
     "chat_speakers",
+    "comma_names",
     "department_staff",
     "disambiguated",
     "given_tails",
@@ -429,6 +431,36 @@ def vouched_by_latin(text: str) -> Iterator[tuple[int, int, float]]:
             continue
         yield start, before.end("n"), 0.8
         yield m.start("r"), m.end("r"), 0.8
+
+
+# A Western name written surname first with a comma, in brackets after its katakana form or
+# alone (カストロ（Castro, Liza）, レイエス（Reyes, Antonio）): the comma order is a record's
+# way of writing a person, which no place (Tokyo, Japan) of the lexicon is taken for.
+_COMMA_NAME = re.compile(
+    r"\( ?(?P<r>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?, [A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?) ?[)、,/]"
+)
+_KATAKANA_BEFORE = re.compile(f"(?<![{KATAKANA}])[{KATAKANA}]{{2,10}}\\Z")
+_LATIN_PLACES = frozenset(e[1:] for e in load_lexicon("foreign_places") if e.startswith("=")) | frozenset(
+    (
+        *("Japan", "China", "Korea", "Taiwan", "Vietnam", "Philippines", "Nepal", "India", "Thailand"),
+        *("Indonesia", "Myanmar", "Brazil", "Peru", "Bolivia", "Argentina", "Mexico", "USA", "America"),
+        *("Canada", "Australia", "Zealand", "England", "France", "Germany", "Italy", "Spain", "Portugal"),
+    )
+)  # (and countries, the second half of a city's address: Sao Paulo, Brazil)
+
+
+def comma_names(text: str) -> Iterator[tuple[int, int, float]]:
+    """Western names written surname, given name in brackets, and a katakana name before them."""
+    if ", " not in text:
+        return
+    for m in _COMMA_NAME.finditer(text):
+        words = m.group("r").replace(",", "").split()
+        if any(w in EN_STOP or w in _TITLE_WORDS or w in _LATIN_PLACES for w in words):
+            continue
+        yield m.start("r"), m.end("r"), 0.75
+        kana = _KATAKANA_BEFORE.search(text, max(0, m.start() - 10), m.start())
+        if kana is not None and kana.group() not in _KATA_STOP and kana.group() not in _CUE_WORDS:
+            yield kana.start(), kana.end(), 0.75
 
 
 # ... and the other way round: a name in Latin letters followed by its katakana reading in

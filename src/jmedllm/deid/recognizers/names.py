@@ -65,6 +65,7 @@ from jmedllm.deid.recognizers._name_shapes import (
     bracketed_staff,
     chat_senders,
     chat_speakers,
+    comma_names,
     department_staff,
     disambiguated,
     given_tails,
@@ -513,6 +514,7 @@ class PersonRecognizer(Recognizer):
         # names whose shape vouches for them (_name_shapes): readings, initials, chat speakers …
         found.update(vouched_by_reading(text))
         found.update(vouched_by_latin(text))
+        found.update(comma_names(text))
         found.update(vouched_by_katakana(text))
         found.update(initials(text))
         found.update(chat_speakers(text))
