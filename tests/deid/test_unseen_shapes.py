@@ -484,6 +484,8 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
                 ("ADDRESS", "Hanoi"),
             ],
         ),
+        # a foreign place before its country
+        ("born in Gorkha, Nepal; raised in the city", [("ADDRESS", "Gorkha")]),
         # a code's label written apart from its 番号, in text spaced between words
         (
             "（指定医 番号 42-0871）、受診券 番号 3434-0091-7725",

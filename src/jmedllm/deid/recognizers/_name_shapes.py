@@ -48,6 +48,7 @@ from jmedllm.deid.recognizers._person_rules import (
     _Scan,
     _words,
 )
+from jmedllm.deid.recognizers.address import COUNTRIES
 
 __all__ = [
     "bracketed_forms",
@@ -440,13 +441,7 @@ _COMMA_NAME = re.compile(
     r"\( ?(?P<r>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?, [A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?) ?[)、,/]"
 )
 _KATAKANA_BEFORE = re.compile(f"(?<![{KATAKANA}])[{KATAKANA}]{{2,10}}\\Z")
-_LATIN_PLACES = frozenset(e[1:] for e in load_lexicon("foreign_places") if e.startswith("=")) | frozenset(
-    (
-        *("Japan", "China", "Korea", "Taiwan", "Vietnam", "Philippines", "Nepal", "India", "Thailand"),
-        *("Indonesia", "Myanmar", "Brazil", "Peru", "Bolivia", "Argentina", "Mexico", "USA", "America"),
-        *("Canada", "Australia", "Zealand", "England", "France", "Germany", "Italy", "Spain", "Portugal"),
-    )
-)  # (and countries, the second half of a city's address: Sao Paulo, Brazil)
+_LATIN_PLACES = frozenset(e[1:] for e in load_lexicon("foreign_places") if e.startswith("=")) | COUNTRIES
 
 
 def comma_names(text: str) -> Iterator[tuple[int, int, float]]:
@@ -456,7 +451,7 @@ def comma_names(text: str) -> Iterator[tuple[int, int, float]]:
     for m in _COMMA_NAME.finditer(text):
         words = m.group("r").replace(",", "").split()
         if any(w in EN_STOP or w in _TITLE_WORDS or w in _LATIN_PLACES for w in words):
-            continue
+            continue  # (Sao Paulo, Brazil) is a place: the address rules read it
         yield m.start("r"), m.end("r"), 0.75
         kana = _KATAKANA_BEFORE.search(text, max(0, m.start() - 10), m.start())
         if kana is not None and kana.group() not in _KATA_STOP and kana.group() not in _CUE_WORDS:

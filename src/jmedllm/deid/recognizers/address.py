@@ -39,7 +39,7 @@ from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 from jmedllm.deid.lexicons import load_lexicon
 from jmedllm.deid.morphology import morphemes, words_regex
 
-__all__ = ["PREFECTURES", "AddressRecognizer", "PostalCodeRecognizer"]
+__all__ = ["COUNTRIES", "PREFECTURES", "AddressRecognizer", "PostalCodeRecognizer"]
 
 PREFECTURES: tuple[str, ...] = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
@@ -408,6 +408,8 @@ class AddressRecognizer(Recognizer):
             spans += _street_addresses(text)
         covered = [(s.start, s.end) for s in spans]
         places = [*_places(text), *_gazetteer_cities(context)]
+        if ", " in text:
+            places += _city_countries(text)
         spans += [p for p in places if not any(a <= p.start and p.end <= b for a, b in covered)]
         if "丁目" in text:
             spans += [t for t in _chome_towns(text) if not any(a <= t.start < b for a, b in covered)]
@@ -479,6 +481,30 @@ _KATAKANA_ADDRESS = re.compile(
     r"(?P<addr>[ァ-ヺー]+(?: ?[ァ-ヺー0-9][ァ-ヺー0-9\-]*){0,6})"
 )
 _KATAKANA_UNIT = re.compile(r"(?:シ|ク|チョウ|マチ|ムラ|グン|ケン|チョウメ|バンチ)(?: |$)")
+
+
+#: Countries in Latin letters: the second half of a foreign address (Sao Paulo, Brazil).
+COUNTRIES = frozenset(
+    (
+        *("Japan", "China", "Korea", "Taiwan", "Vietnam", "Philippines", "Nepal", "India", "Thailand"),
+        *("Indonesia", "Myanmar", "Brazil", "Peru", "Bolivia", "Argentina", "Mexico", "USA", "America"),
+        *("Canada", "Australia", "Zealand", "England", "France", "Germany", "Italy", "Spain", "Portugal"),
+        *("Sri Lanka", "Bangladesh", "Mongolia", "Malaysia", "Singapore", "Cambodia", "Laos", "Pakistan"),
+    )
+)
+# A place and its country after a comma: the place is a city or a region of that country.
+_CITY_COUNTRY = re.compile(
+    r"(?<![A-Za-z])(?P<city>[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+){0,2}), (?P<country>[A-Z][a-z]+(?: [A-Z][a-z]+)?)(?![a-z])"
+)
+
+
+def _city_countries(text: str) -> list[Span]:
+    """A foreign place written before its country (Sao Paulo, Brazil; Cebu City, Philippines)."""
+    return [
+        Span(m.start("city"), m.end("city"), "ADDRESS", 0.6)
+        for m in _CITY_COUNTRY.finditer(text)
+        if m.group("country") in COUNTRIES and m.group("city") not in COUNTRIES
+    ]
 
 
 def _gazetteer_cities(context: TextContext) -> list[Span]:
