@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from jmedllm.deid.base import RECOGNIZERS, TextContext
-from jmedllm.deid.recognizers.exports import DicomRecognizer, FhirJsonRecognizer, Hl7v2Recognizer
+from jmedllm.deid.recognizers.exports import (
+    DicomRecognizer,
+    FhirJsonRecognizer,
+    Hl7v2Recognizer,
+    ReceiptRecognizer,
+)
 
 MESSAGE = (
     "MSH|^~\\&|LAB|MINATO_GH|EMR|MINATO_GH|20250102083000||ORU^R01|M0001|P|2.5\n"
@@ -70,7 +75,7 @@ def test_fhir_name_address_and_patient_reference() -> None:
 
 def test_registered_by_default() -> None:
     names = {p.name for p in RECOGNIZERS.plugins() if p.obj.default_enabled}
-    assert {"structure.hl7v2", "structure.fhir_json", "structure.dicom"} <= names
+    assert {"structure.hl7v2", "structure.fhir_json", "structure.dicom", "structure.receipt"} <= names
 
 
 def test_fhir_resource_ids_and_identifiers() -> None:
@@ -155,3 +160,31 @@ def test_dicom_header_by_tag() -> None:
         assert item in got, item
     # The modality and the study description are clinical content.
     assert not any(value in ("MR", "Brain MRI") for _label, value in got)
+
+
+def test_uke_claim_records_by_position() -> None:
+    text = (
+        "IR,2,13,1,1310999,,医療法人 青葉会 あおば内科,202501,00,03-3999-1100\n"
+        "RE,1,1112,202501,宇佐美　ハツ,2,3100521,90,,,,,,0012345,,,,,,,,,,,,,,,,,,,,,,ｳｻﾐ ﾊﾂ\n"
+        "HO,06139818,ｱｵﾊﾞ2,10422,2,520,,,\n"
+        "KO,54137015,0912345,,2,520,,,\n"
+        "SY,8830052,5070110,,,高血圧症,,\n"
+    )
+    got = labelled(ReceiptRecognizer(), text)
+    for item in [
+        ("OTHER_ID", "1310999"),  # IR-5 医療機関コード
+        ("FACILITY", "医療法人 青葉会 あおば内科"),  # IR-7
+        ("PHONE", "03-3999-1100"),
+        ("PERSON", "宇佐美　ハツ"),  # RE-5
+        ("DATE", "3100521"),  # RE-7 生年月日 (era digit, year, month, day)
+        ("PATIENT_ID", "0012345"),  # RE-14 カルテ番号
+        ("PERSON", "ｳｻﾐ ﾊﾂ"),  # RE-36 カタカナ氏名
+        ("INSURANCE_ID", "06139818"),  # HO-2/3/4 保険者番号, 記号, 番号
+        ("INSURANCE_ID", "ｱｵﾊﾞ2"),
+        ("INSURANCE_ID", "10422"),
+        ("INSURANCE_ID", "54137015"),  # KO-2/3 公費負担者番号, 受給者番号
+        ("INSURANCE_ID", "0912345"),
+    ]:
+        assert item in got, item
+    # Counts, points and the diagnosis record are clinical content.
+    assert not any(value in ("520", "1112", "高血圧症", "8830052") for _label, value in got)

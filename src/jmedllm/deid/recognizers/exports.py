@@ -25,6 +25,12 @@ the context. The field positions read here are the standard ones:
   phonetic group its own span), IDs, accession and study numbers, dates, addresses, the
   institution and the patient's phone, by tag.
 
+* レセプト電算 (UKE) claim records, one comma-separated record per line: IR (the
+  institution: code, name, claim month, phone), RE (the patient: name, birth date,
+  admission date, chart number, name in katakana), HO (insurer's number, 記号, 番号) and KO
+  (public-expense payer and recipient numbers), at the positions of the record layout
+  (記録条件仕様).
+
 Only these positions are labelled; codes, units and results in other fields are clinical
 content. Dates inside the messages are left to :mod:`~jmedllm.deid.recognizers.dates`.
 """
@@ -37,7 +43,7 @@ from typing import ClassVar
 from jmedllm.core.records import Span
 from jmedllm.deid.base import RECOGNIZERS, Recognizer, TextContext
 
-__all__ = ["DicomRecognizer", "FhirJsonRecognizer", "Hl7v2Recognizer"]
+__all__ = ["DicomRecognizer", "FhirJsonRecognizer", "Hl7v2Recognizer", "ReceiptRecognizer"]
 
 # (segment, field number) → label of its components: component index → label, or _WHOLE for
 # one span over the filled components (a location 5W^512^02 is one place, not three).
@@ -317,4 +323,67 @@ class DicomRecognizer(Recognizer):
                 if value:
                     spans.append(Span(pos + lead, pos + lead + len(value), label, 0.9))
                 pos += len(part) + 1
+        return spans
+
+
+# UKE records: (record type, field number) → label. Field 1 is the record type itself.
+_UKE_FIELDS: dict[tuple[str, int], str] = {
+    ("IR", 5): "OTHER_ID",  # 医療機関コード
+    ("IR", 7): "FACILITY",  # 医療機関名称
+    ("IR", 8): "DATE",  # 請求年月
+    ("IR", 10): "PHONE",
+    ("RE", 4): "DATE",  # 診療年月
+    ("RE", 5): "PERSON",  # 氏名
+    ("RE", 7): "DATE",  # 生年月日
+    ("RE", 9): "DATE",  # 入院年月日
+    ("RE", 14): "PATIENT_ID",  # カルテ番号等
+    ("RE", 36): "PERSON",  # カタカナ（氏名）
+    ("HO", 2): "INSURANCE_ID",  # 保険者番号
+    ("HO", 3): "INSURANCE_ID",  # 被保険者証（手帳）等の記号
+    ("HO", 4): "INSURANCE_ID",  # 被保険者証（手帳）等の番号
+    ("KO", 2): "INSURANCE_ID",  # 公費負担者番号
+    ("KO", 3): "INSURANCE_ID",  # 公費負担医療の受給者番号
+}
+_UKE_RECORD = re.compile(r"^(IR|RE|HO|KO),", re.MULTILINE)
+# A name in katakana in any field of an RE record (exports place it differently).
+_KATAKANA_NAME_FIELD = re.compile(r"[ァ-ヺー]+ [ァ-ヺー]+")
+
+
+@RECOGNIZERS.register("structure.receipt")
+class ReceiptRecognizer(Recognizer):
+    """The patient's, insurer's and institution's fields of UKE (レセプト電算) claim records."""
+
+    labels: ClassVar[tuple[str, ...]] = (
+        "PERSON",
+        "PATIENT_ID",
+        "INSURANCE_ID",
+        "OTHER_ID",
+        "DATE",
+        "FACILITY",
+        "PHONE",
+    )
+    priority: ClassVar[int] = 80
+
+    def analyze(self, context: TextContext) -> list[Span]:
+        text = context.text
+        if "RE," not in text and "HO," not in text and "IR," not in text and "KO," not in text:
+            return []
+        spans: list[Span] = []
+        for m in _UKE_RECORD.finditer(text):
+            record = m.group(1)
+            line_end = text.find("\n", m.start())
+            line_end = len(text) if line_end < 0 else line_end
+            pos, number = m.start(), 0
+            while pos <= line_end:
+                nxt = text.find(",", pos, line_end)
+                nxt = line_end if nxt < 0 else nxt
+                number += 1
+                value = text[pos:nxt].strip().strip('"')
+                label = _UKE_FIELDS.get((record, number))
+                if label is None and record == "RE" and number > 5 and _KATAKANA_NAME_FIELD.fullmatch(value):
+                    label = "PERSON"
+                if label is not None and value:
+                    start = text.index(value, pos)
+                    spans.append(Span(start, start + len(value), label, 0.85))
+                pos = nxt + 1
         return spans
