@@ -188,3 +188,12 @@ def test_uke_claim_records_by_position() -> None:
         assert item in got, item
     # Counts, points and the diagnosis record are clinical content.
     assert not any(value in ("520", "1112", "高血圧症", "8830052") for _label, value in got)
+
+
+def test_dpc_records_start_with_institution_and_patient() -> None:
+    text = "130012345\t0000912345\t20250131\t20250110\tA000010\t0\t12\n130012345,0000912345,00000000,20250110,M0\n"
+    got = labelled(ReceiptRecognizer(), text)
+    assert got.count(("OTHER_ID", "130012345")) == 2  # 施設コード
+    assert got.count(("PATIENT_ID", "0000912345")) == 2  # データ識別番号
+    # a record not shaped like one (too few digits) is left to the other recognizers
+    assert labelled(ReceiptRecognizer(), "12345\t0000912345\t20250131\t20250110\n") == []

@@ -29,7 +29,8 @@ the context. The field positions read here are the standard ones:
   institution: code, name, claim month, phone), RE (the patient: name, birth date,
   admission date, chart number, name in katakana), HO (insurer's number, 記号, 番号) and KO
   (public-expense payer and recipient numbers), at the positions of the record layout
-  (記録条件仕様).
+  (記録条件仕様); and DPC survey files (EF, FF1, D …), whose records start with the
+  institution's code and the patient's data identification number.
 
 Only these positions are labelled; codes, units and results in other fields are clinical
 content. Dates inside the messages are left to :mod:`~jmedllm.deid.recognizers.dates`.
@@ -345,13 +346,21 @@ _UKE_FIELDS: dict[tuple[str, int], str] = {
     ("KO", 3): "INSURANCE_ID",  # 公費負担医療の受給者番号
 }
 _UKE_RECORD = re.compile(r"^(IR|RE|HO|KO),", re.MULTILINE)
+# DPC survey files (様式1, EF, D, H, FF1 …) start every record with the institution's code
+# (9 digits), the patient's data identification number (10) and the discharge and admission
+# dates (8 each, 00000000 while still admitted), tab- or comma-separated.
+_DPC_RECORD = re.compile(
+    r"^(?P<inst>[0-9]{9})(?P<sep>[\t,])(?P<pid>[0-9]{10})(?P=sep)(?:[0-9]{8})(?P=sep)(?:[0-9]{8})(?P=sep)",
+    re.MULTILINE,
+)
 # A name in katakana in any field of an RE record (exports place it differently).
 _KATAKANA_NAME_FIELD = re.compile(r"[ァ-ヺー]+ [ァ-ヺー]+")
 
 
 @RECOGNIZERS.register("structure.receipt")
 class ReceiptRecognizer(Recognizer):
-    """The patient's, insurer's and institution's fields of UKE (レセプト電算) claim records."""
+    """The patient's, insurer's and institution's fields of UKE (レセプト電算) claim records,
+    and the institution code and patient number heading DPC survey records."""
 
     labels: ClassVar[tuple[str, ...]] = (
         "PERSON",
@@ -366,9 +375,16 @@ class ReceiptRecognizer(Recognizer):
 
     def analyze(self, context: TextContext) -> list[Span]:
         text = context.text
+        spans: list[Span] = [
+            span
+            for m in _DPC_RECORD.finditer(text)
+            for span in (
+                Span(m.start("inst"), m.end("inst"), "OTHER_ID", 0.85),
+                Span(m.start("pid"), m.end("pid"), "PATIENT_ID", 0.85),
+            )
+        ]
         if "RE," not in text and "HO," not in text and "IR," not in text and "KO," not in text:
-            return []
-        spans: list[Span] = []
+            return spans
         for m in _UKE_RECORD.finditer(text):
             record = m.group(1)
             line_end = text.find("\n", m.start())
