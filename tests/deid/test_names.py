@@ -235,7 +235,7 @@ def test_lexicons_are_large_enough_and_normalised() -> None:
     ("text", "expected"),
     [
         # Slots: a surname alone in a roster, list, signature, timeline or bracket.
-        ("夜勤：仲嶺、安慶田　日勤リーダー：柚島\n", ["仲嶺", "安慶田"]),
+        ("夜勤：仲嶺、安慶田　日勤リーダー：柚島\n", ["仲嶺", "安慶田", "柚島"]),
         ("以上　栗須\n", ["栗須"]),
         ("以上　柚島\n", ["柚島"]),  # unknown to UniDic and the lexicon: the sign-off vouches
         ("所属長確認：鴇田　3/14\n", ["鴇田"]),

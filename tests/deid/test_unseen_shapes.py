@@ -491,6 +491,8 @@ def test_not_found(analyzer: PhiAnalyzer, text: str) -> None:
             "（指定医 番号 42-0871）、受診券 番号 3434-0091-7725",
             [("OTHER_ID", "42-0871"), ("OTHER_ID", "3434-0091-7725")],
         ),
+        # a shift's leader (L) before the name
+        ("夜勤L 堀→日勤L 千葉、日勤L：浜", [("PERSON", "堀"), ("PERSON", "千葉"), ("PERSON", "浜")]),
         # support staff named after their job and a space
         (
             "拾得者：看護補助 ジョセフィン、清掃スタッフ ロサリオ（委託）、警備 ベルナルド／蔵元",
