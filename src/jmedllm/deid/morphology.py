@@ -331,6 +331,16 @@ def morphemes(context: Any) -> Morphemes:
     return found
 
 
+def _document_memo(name: str) -> dict[str, bool]:
+    """This thread's answers of one lookup (``_Local.unknown`` or ``_Local.names``) for the
+    current document, emptied by :func:`analyze` and kept small."""
+    memo = getattr(_local, name)
+    if memo is None or len(memo) > 1024:
+        memo = {}
+        setattr(_local, name, memo)
+    return memo
+
+
 def is_unknown_word(word: str) -> bool:
     """Whether UniDic does not know ``word`` (some piece of it is an unknown-word node).
 
@@ -341,9 +351,7 @@ def is_unknown_word(word: str) -> bool:
     """
     if not word:
         return False
-    memo = _local.unknown
-    if memo is None or len(memo) > 1024:
-        memo = _local.unknown = {}
+    memo = _document_memo("unknown")
     unknown = memo.get(word)
     if unknown is None:
         fields = _tagger().parse(word.translate(_SANITIZE)).split("\t")
@@ -361,9 +369,7 @@ def could_be_surname(word: str) -> bool:
     """
     if not word:
         return False
-    memo = _local.names
-    if memo is None or len(memo) > 1024:
-        memo = _local.names = {}
+    memo = _document_memo("names")
     found = memo.get(word)
     if found is None:
         fields = _tagger(lattice=True).parse(word.translate(_SANITIZE)).split("\t")
