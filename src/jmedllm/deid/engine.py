@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -128,7 +128,7 @@ _SPACED_GATE = re.compile(r" \S \S \S")
 _SPACED_RUN = re.compile(r"(?<!\S)\S(?: \S){3,}(?!\S)")
 
 
-def _letter_spaced(normalized: str, find: Any) -> list[_Raw]:
+def _letter_spaced(normalized: str, find: Callable[[str], list[_Raw]]) -> list[_Raw]:
     """Spans found in ``normalized`` with the single spaces of letter-spaced runs removed,
     mapped back to ``normalized``."""
     keep: list[int] = []  # for each character of the compact text, its offset in normalized
