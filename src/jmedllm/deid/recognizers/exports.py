@@ -39,6 +39,7 @@ content. Dates inside the messages are left to :mod:`~jmedllm.deid.recognizers.d
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import ClassVar
 
 from jmedllm.core.records import Span
@@ -144,21 +145,31 @@ class Hl7v2Recognizer(Recognizer):
             return []
         spans: list[Span] = []
         for seg in _HL7_SEGMENT.finditer(text):
-            line_end = text.find("\n", seg.start())
-            line_end = len(text) if line_end < 0 else line_end
             name = seg.group(1)
-            # MSH-1 is the field separator itself, so MSH's fields are numbered one higher.
-            number = 1 if name == "MSH" else 0
-            pos = seg.end() - 1  # at the "|" before field 1 (MSH-2 for MSH)
-            while pos < line_end:
-                nxt = text.find("|", pos + 1, line_end)
-                nxt = line_end if nxt < 0 else nxt
-                number += 1
-                wanted = _HL7_FIELDS.get((name, number))
+            # The segment's name is the line's first field; MSH-1 is the field separator
+            # itself, so MSH's fields are numbered one higher than the others'.
+            shift = 0 if name == "MSH" else 1
+            for number, start, end in _fields(text, seg.start(), "|"):
+                wanted = _HL7_FIELDS.get((name, number - shift))
                 if wanted:
-                    spans += _components(text, pos + 1, nxt, wanted)
-                pos = nxt
+                    spans += _components(text, start, end, wanted)
         return spans
+
+
+def _fields(text: str, start: int, separator: str) -> Iterator[tuple[int, int, int]]:
+    """``(number, start, end)`` of each field of the delimited line that begins at
+    ``start``, numbered from 1 (an HL7 segment's or a UKE record's name is field 1)."""
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    number, pos = 0, start
+    while True:
+        end = text.find(separator, pos, line_end)
+        end = line_end if end < 0 else end
+        number += 1
+        yield number, pos, end
+        if end >= line_end:
+            return
+        pos = end + 1
 
 
 def _components(text: str, start: int, end: int, wanted: dict[int, str]) -> list[Span]:
@@ -387,19 +398,12 @@ class ReceiptRecognizer(Recognizer):
             return spans
         for m in _UKE_RECORD.finditer(text):
             record = m.group(1)
-            line_end = text.find("\n", m.start())
-            line_end = len(text) if line_end < 0 else line_end
-            pos, number = m.start(), 0
-            while pos <= line_end:
-                nxt = text.find(",", pos, line_end)
-                nxt = line_end if nxt < 0 else nxt
-                number += 1
-                value = text[pos:nxt].strip().strip('"')
+            for number, pos, end in _fields(text, m.start(), ","):
+                value = text[pos:end].strip().strip('"')
                 label = _UKE_FIELDS.get((record, number))
                 if label is None and record == "RE" and number > 5 and _KATAKANA_NAME_FIELD.fullmatch(value):
                     label = "PERSON"
                 if label is not None and value:
                     start = text.index(value, pos)
                     spans.append(Span(start, start + len(value), label, 0.85))
-                pos = nxt + 1
         return spans
